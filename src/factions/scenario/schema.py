@@ -54,6 +54,7 @@ __all__ = [
     "Issue",
     "Metadata",
     "Number",
+    "Outcome",
     "Question",
     "Reference",
     "Resource",
@@ -597,6 +598,24 @@ class Question(_Model):
         return self
 
 
+class Outcome(_Model):
+    """What happened on an issue: the observed outcome, for backtests.
+
+    ``value`` is on the issue's scale; ``reference_point`` (the status quo, where one exists)
+    too. ``date`` is when the outcome was decided (None where unknown).
+    """
+
+    issue: Identifier
+    value: Annotated[float, AfterValidator(_finite)] = Field(
+        description="The observed outcome, on the issue's scale."
+    )
+    date: dt.date | None = Field(default=None, description="When it was decided, if known.")
+    source: str = Field(min_length=1, description="Where the outcome is recorded.")
+    reference_point: Annotated[float, AfterValidator(_finite)] | None = Field(
+        default=None, description="The status quo (reversion point) on the issue's scale."
+    )
+
+
 def _check_refs(scenario: Scenario, info: ValidationInfo) -> Scenario:
     if info.context and info.context.get("skip_reference_check"):
         return scenario
@@ -619,6 +638,9 @@ class Scenario(_Model):
     ties: list[Tie] = Field(default_factory=list)
     events: list[Event] = Field(default_factory=list)
     questions: list[Question] = Field(default_factory=list)
+    outcomes: list[Outcome] = Field(
+        default_factory=list, description="Observed outcomes per issue (a backtest case)."
+    )
     dynamics: Dynamics = Field(
         default_factory=Dynamics, description="Parameters of the political dynamics."
     )
@@ -868,6 +890,8 @@ def reference_problems(raw: Any) -> list[Problem]:
             if ch.get("issue") is not None:
                 _known(ch.get("issue"), issues, "issue", f"{p}.issue", problems)
 
+    problems.extend(_outcome_problems(raw, issues, issue_scale))
+
     dyn = raw.get("dynamics")
     if isinstance(dyn, Mapping) and dyn.get("patronage_issue") is not None:
         _known(dyn.get("patronage_issue"), issues, "issue", "dynamics.patronage_issue", problems)
@@ -896,6 +920,34 @@ def reference_problems(raw: Any) -> list[Problem]:
                 Problem(f"{p}.by", f"'{by}' is neither a date (YYYY-MM-DD) nor an event id")
             )
     return problems
+
+
+def _outcome_problems(
+    raw: Mapping[str, Any], issues: Mapping[str, int], scale: Mapping[str, tuple[float, float]]
+) -> list[Problem]:
+    """Outcomes name known issues, at most one each, with values on the issue's scale."""
+    out: list[Problem] = []
+    seen: dict[str, int] = {}
+    for i, o in _items(raw, "outcomes"):
+        p = f"outcomes.{i}"
+        if not _known(o.get("issue"), issues, "issue", f"{p}.issue", out):
+            continue
+        ident = o["issue"]
+        if ident in seen:
+            out.append(Problem(p, f"'{ident}' already has an outcome (outcomes.{seen[ident]})"))
+        seen[ident] = i
+        lo, hi = scale.get(ident, (-math.inf, math.inf))
+        for name in ("value", "reference_point"):
+            v = _raw_value(o.get(name))
+            if v is not None and math.isfinite(v) and not lo <= v <= hi:
+                out.append(
+                    Problem(
+                        f"{p}.{name}",
+                        f"must be on the scale of '{ident}' ({_fmt(lo)} to {_fmt(hi)}), "
+                        f"got {_fmt(v)}",
+                    )
+                )
+    return out
 
 
 def _series_problems(
