@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from factions import __version__
+from factions.backtest.cli import backtest_command, is_deu_path, run_deu
 from factions.engines import ENGINES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
 from factions.forecast import answer_questions
@@ -412,6 +413,9 @@ def run(
                 )
             ]
         )
+    if is_deu_path(scenario):  # a DEU III file: one scenario per proposal
+        run_deu(scenario, model, seed, as_json)
+        return
     s = _load(scenario)
     try:
         result = simulate(s, model, seed=seed, options=_kernel_options(model, kernels))
@@ -575,6 +579,8 @@ def ensemble(
         if report is not None:
             out.print(f"Wrote the report {report}", markup=False)
 
+
+app.command(name="backtest")(backtest_command)
 
 runs_app = typer.Typer(help="List, show and remove stored ensemble runs.", no_args_is_help=True)
 app.add_typer(runs_app, name="runs")

@@ -339,7 +339,7 @@ def _is_bdm(text: str) -> bool:
     return {"actor", "capability", "position", "salience"} <= set(header)
 
 
-FORMATS = ("auto", "ktab-csv", "ktab-xml", "bdm-csv")
+FORMATS = ("auto", "ktab-csv", "ktab-xml", "bdm-csv", "deu-csv")
 
 
 def import_text(text: str, source: str, fmt: str = "auto") -> Scenario:
@@ -357,12 +357,35 @@ def import_text(text: str, source: str, fmt: str = "auto") -> Scenario:
         if Path(source).suffix.lower() == ".xml" or text.lstrip("\ufeff \t\r\n")[:1] == "<":
             fmt = "ktab-xml"
         else:
-            fmt = "bdm-csv" if _is_bdm(text) else "ktab-csv"
+            from factions.scenario.deu import is_deu
+
+            fmt = "deu-csv" if is_deu(text) else "bdm-csv" if _is_bdm(text) else "ktab-csv"
+    if fmt == "deu-csv":
+        return _one_deu_scenario(text, source)
     if fmt == "ktab-xml":
         return import_ktab_xml(text, source)
     if fmt == "bdm-csv":
         return import_bdm_csv(text, source)
     return import_ktab_csv(text, source)
+
+
+def _one_deu_scenario(text: str, source: str) -> Scenario:
+    """The scenario of a DEU file that holds one proposal (see :mod:`.deu`)."""
+    from factions.scenario.deu import import_deu
+
+    found = import_deu(text, source)
+    if len(found.scenarios) != 1:
+        raise ScenarioError(
+            [
+                Problem(
+                    "",
+                    f"a DEU file with {len(found.scenarios)} proposals is a case library, "
+                    "not one scenario: use 'factions run' (runs each) or 'factions backtest'",
+                )
+            ],
+            source,
+        )
+    return found.scenarios[0]
 
 
 def import_file(path: str | Path) -> Scenario:
