@@ -18,14 +18,17 @@ salience, the gains are
 - ``variant="random"`` (Arregui, Stokman & Thomson 2004): the rate ``v / u`` is drawn
   uniformly between the two rates at which one of them gains nothing.
 
-The shifts are as large as possible without either mover passing the outcome
-(``u <= |x_jp - O_p|``, ``v <= |x_iq - O_q|``). Exchanges are realised in order of their
+The shifts are as large as possible within a bound, option ``move_bound``: ``"partner"``
+(default; as in Decide, the exchange model software of Stokman's group,
+``calculations.by_absolute_move``: a mover goes at most to its partner's position,
+``u <= |x_ip - x_jp|``, ``v <= |x_iq - x_jq|``) or ``"outcome"`` (at most to the expected
+outcome, ``u <= |x_jp - O_p|``, ``v <= |x_iq - O_q|``). Exchanges are realised in order of their
 total gain, each actor taking part in at most one exchange per round (a greedy reading of
 the model's ordering by expected gain); after the round the forecast is the weighted mean
 of the new positions. ``rounds`` (default 1, as in the 1994 model) repeats this. On a
 single issue no exchange is possible and the forecast is the weighted mean.
 
-Engine options: ``variant``, ``rounds``.
+Engine options: ``variant``, ``move_bound``, ``rounds``.
 
 References
 ----------
@@ -48,7 +51,10 @@ from factions.engines.base import EngineResult, EngineSpec, FloatArray, register
 
 __all__ = ["OPTIONS", "exchange_round", "run_exchange"]
 
-OPTIONS: dict[str, tuple[str, ...]] = {"variant": ("equal_gain", "random")}
+OPTIONS: dict[str, tuple[str, ...]] = {
+    "variant": ("equal_gain", "random"),
+    "move_bound": ("partner", "outcome"),
+}
 
 
 def _outcome(x: FloatArray, w: FloatArray) -> FloatArray:
@@ -59,7 +65,12 @@ def _outcome(x: FloatArray, w: FloatArray) -> FloatArray:
 
 
 def exchange_round(
-    x: FloatArray, s: FloatArray, w: FloatArray, variant: str, rng: np.random.Generator | None
+    x: FloatArray,
+    s: FloatArray,
+    w: FloatArray,
+    variant: str,
+    rng: np.random.Generator | None,
+    move_bound: str = "partner",
 ) -> FloatArray:
     """One round of exchanges: the new ``(B, n, D)`` positions.
 
@@ -94,9 +105,14 @@ def exchange_round(
             lo_rate = a * sj_p / (bq * sj_q)
             hi_rate = a * si_p / (bq * si_q)
             k = lo_rate + t * (hi_rate - lo_rate)
-        dist = np.abs(x - o[:, None, :])
-        big_u = dist[:, None, :, :, None]  # |x_jp - O_p|
-        big_v = dist[:, :, None, None, :]  # |x_iq - O_q|
+        if move_bound == "outcome":
+            dist = np.abs(x - o[:, None, :])
+            big_u = dist[:, None, :, :, None]  # |x_jp - O_p|
+            big_v = dist[:, :, None, None, :]  # |x_iq - O_q|
+        else:
+            gap = np.abs(x[:, :, None, :] - x[:, None, :, :])  # (B, i, j, d): |x_id - x_jd|
+            big_u = gap[:, :, :, :, None]  # |x_ip - x_jp|
+            big_v = gap[:, :, :, None, :]  # |x_iq - x_jq|
         u = np.minimum(big_u, big_v / k)
         v = u * k
         gain_i = si_p * a * u - si_q * bq * v
@@ -136,6 +152,7 @@ def run_exchange(
     rng: Any = None,
     mask: Any = None,
     variant: str = "equal_gain",
+    move_bound: str = "partner",
     rounds: int = 1,
     **unknown: Any,
 ) -> EngineResult:
@@ -143,6 +160,7 @@ def run_exchange(
     if unknown:
         raise ValueError(f"unknown exchange option '{sorted(unknown)[0]}' (known: variant, rounds)")
     check_choice("exchange", "variant", variant, OPTIONS["variant"])
+    check_choice("exchange", "move_bound", move_bound, OPTIONS["move_bound"])
     if int(rounds) != rounds or int(rounds) < 1:
         raise ValueError(f"exchange option rounds={rounds!r}: expected a positive integer")
     x = np.asarray(x, dtype=np.float64)
@@ -154,7 +172,7 @@ def run_exchange(
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     states = [x.copy()]
     for _ in range(int(rounds)):
-        states.append(exchange_round(states[-1], s, w, variant, gen))
+        states.append(exchange_round(states[-1], s, w, variant, gen, move_bound))
     positions = np.stack(states, axis=1)
     forecast = np.clip(_outcome(states[-1], w), 0.0, 1.0)
     return EngineResult(positions=positions, forecast=forecast, steps=int(rounds))
@@ -170,7 +188,7 @@ EXCHANGE = register(
         ),
         run=run_exchange,
         stochastic=False,
-        options={"variant": "equal_gain", "rounds": 1},
+        options={"variant": "equal_gain", "move_bound": "partner", "rounds": 1},
         accepts_mask=True,
         rounds_option="rounds",
     )
