@@ -12,12 +12,13 @@ weighted mean (an atom), each half.
 with candidates ``m_k``: every actor's position, the reference point, the weighted mean,
 the weighted median and the forecasts of the ``procedural``, ``nash`` and ``exchange``
 engines, plus a wide component at the weighted mean. Features ``f_k`` of an actor's
-position: an intercept, the log of its share of capability x salience, whether it is the
+position: an intercept, the log of its share of capability x salience, the log of the
+share held by every actor at that same position (within 0.5 points), whether it is the
 Commission (role ``setter``) or the Parliament (``parliament``), whether it coincides with
-the reference point and whether it coincides with the procedural outcome (within 0.5
-points). Each other candidate has its own intercept. The narrow components share one width
-``sigma``, the wide one has ``sigma_wide``. The point forecast is the predictive median (it
-minimises the expected absolute error).
+the reference point, with the procedural outcome or with the setter's position, and
+whether it is an end of the scale. Each other candidate has its own intercept. The narrow
+components share one width ``sigma``, the wide one has ``sigma_wide``. The point forecast
+is the predictive median (it minimises the expected absolute error).
 
 The parameters are fitted on the ``train`` split only, by minimising the mean negative log
 score (maximum likelihood) or the mean CRPS with ``scipy.optimize.minimize`` (L-BFGS-B);
@@ -75,6 +76,9 @@ FEATURES = (
     "actor_is_parliament",
     "actor_at_reference",
     "actor_at_procedural",
+    "actor_log_cluster",
+    "actor_at_end",
+    "actor_at_setter",
     "reference",
     "mean",
     "median",
@@ -140,6 +144,12 @@ def design(cases: Sequence[Case], engines: Mapping[str, FloatArray]) -> Design:
         if c.reference is not None:
             feats[k, :m, col["actor_at_reference"]] = np.abs(x - 100.0 * c.reference) < 0.5
         feats[k, :m, col["actor_at_procedural"]] = np.abs(x - proc) < 0.5
+        same = np.abs(x[:, None] - x[None, :]) < 0.5
+        feats[k, :m, col["actor_log_cluster"]] = np.log(same @ share + 1e-3)
+        feats[k, :m, col["actor_at_end"]] = (x < 0.5) | (x > 99.5)
+        if c.roles and "setter" in c.roles:
+            xs = x[list(c.roles).index("setter")]
+            feats[k, :m, col["actor_at_setter"]] = np.abs(x - xs) < 0.5
         for j, name in enumerate(SPECIALS):
             slot = n_act + j
             if name == "reference":
