@@ -21,7 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from factions import __version__
-from factions.backtest.cli import backtest_command, is_deu_path, run_deu
+from factions.backtest.cli import backtest_command, is_deu_path, run_deu, validate_deu
 from factions.engines import ENGINES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
 from factions.forecast import answer_questions
@@ -188,6 +188,9 @@ def validate(
     """Check scenario files: exit 0 when all are valid, else 2 with one line per problem."""
     bad = False
     for f in files:
+        if is_deu_path(f):  # a DEU III file: one scenario per proposal
+            bad |= not validate_deu(f)
+            continue
         try:
             s = load_scenario(f)
         except ScenarioError as e:

@@ -175,3 +175,17 @@ def test_run_on_a_deu_file() -> None:
     res = runner.invoke(app, ["run", str(DEU), "--model", "nash"])
     assert res.exit_code == 0
     assert "d00032i1" in res.stdout
+
+
+def test_validate_a_deu_file(tmp_path: Path) -> None:
+    res = runner.invoke(app, ["validate", str(DEU)])
+    assert res.exit_code == 0
+    assert "valid DEU file (124 proposals, 258 issues, 247 with an outcome" in res.stdout
+    bad = tmp_path / "bad.csv"
+    lines = DEU.read_text("utf-8").splitlines()
+    cells = lines[1].split(";")
+    cells[lines[0].split(";").index("pde")] = "lots"
+    bad.write_text("\n".join([lines[0], ";".join(cells)]), "utf-8")
+    res = runner.invoke(app, ["validate", str(bad)])
+    assert res.exit_code == 2
+    assert "bad.csv: line 2, pde: must be a number or empty, got 'lots'" in res.stderr

@@ -15,7 +15,7 @@ from factions.backtest.cases import load_cases
 from factions.backtest.runner import ALL_MODELS, backtest
 from factions.errors import Problem, ScenarioError
 
-__all__ = ["backtest_command", "is_deu_path", "run_deu"]
+__all__ = ["backtest_command", "is_deu_path", "run_deu", "validate_deu"]
 
 out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 150)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -81,7 +81,11 @@ def backtest_command(
         str, typer.Argument(help="A DEU III file, or a folder of scenarios with outcomes.")
     ],
     models: Annotated[
-        str, typer.Option("--models", help="Comma-separated models (default: all).")
+        str,
+        typer.Option(
+            "--models",
+            help="Comma-separated models (default: all); the weighted mean is always included.",
+        ),
     ] = ",".join(ALL_MODELS),
     split: Annotated[
         str,
@@ -185,3 +189,22 @@ def run_deu(name: str, model: str, seed: int, as_json: bool) -> None:
         )
     out.print(table)
     out.print(f"Scored by 'factions backtest {name}'.", markup=False)
+
+
+def validate_deu(name: str) -> bool:
+    """``factions validate DEU.csv``: import every proposal; print a summary or the problems."""
+    from factions.scenario.deu import import_deu_file
+
+    try:
+        found = import_deu_file(name)
+    except ScenarioError as e:
+        for p in e.problems:
+            err.print(f"{name}: {p}", markup=False)
+        return False
+    scored = sum(1 for i in found.issues.values() if i.outcome is not None)
+    out.print(
+        f"{name}: valid DEU file ({len(found.scenarios)} proposals, {len(found.issues)} issues, "
+        f"{scored} with an outcome; {len(found.notes)} notes)",
+        markup=False,
+    )
+    return True

@@ -64,8 +64,8 @@ log = logging.getLogger("factions.web")
 STATIC = Path(str(resources.files("factions.web") / "static"))
 
 #: The bargaining engines a run may use (kept equal to factions.engines.ENGINES by a test).
-Model = Literal["eum", "mean", "median", "smp"]
-MODELS: tuple[str, ...] = ("mean", "median", "eum", "smp")
+Model = Literal["eum", "mean", "median", "smp", "nash", "exchange", "procedural"]
+MODELS: tuple[str, ...] = ("mean", "median", "eum", "smp", "nash", "exchange", "procedural")
 
 #: What the web app will run: bigger scenarios belong on the command line.
 LIMITS = {
