@@ -202,7 +202,11 @@ class Fit:
 
 
 def fit_mixture(d: Design, y: FloatArray, objective: str = "log_score") -> FloatArray:
-    """Fit the mixture's parameters on ``(d, y)`` (0-100 outcomes) by ``objective``."""
+    """Fit the mixture's parameters on ``(d, y)`` (0-100 outcomes) by ``objective``.
+
+    The start (log-share weight 1, widths 3 and 25 points) and the bounds (weights within
+    +-20, narrow width 0.3-20, wide width 5-100) are judgment; the values are fitted.
+    """
     nf = d.features.shape[2]
     x0 = np.zeros(nf + 2)
     x0[FEATURES.index("actor_log_share")] = 1.0
