@@ -86,3 +86,27 @@ def test_shipped_fit_records_its_data_and_split() -> None:
     assert set(rec["params"]) == set(FEATURES)
     raw = resources.files("factions.backtest.fits").joinpath("mixture-v1.json").read_text()
     assert json.loads(raw)["scores"]["dev"]["n"] == 105
+
+
+def test_the_fit_sees_train_issues_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """fit_file hands the optimiser the 140 train issues and nothing else."""
+    from pathlib import Path
+
+    from factions.backtest import fit as fit_module
+    from factions.backtest.cases import load_cases
+
+    seen: list[np.ndarray] = []
+
+    def fake_fit(d: Design, y: np.ndarray, objective: str = "log_score") -> np.ndarray:
+        seen.append(y.copy())
+        return np.zeros(len(FEATURES))
+
+    monkeypatch.setattr(fit_module, "fit_mixture", fake_fit)
+    data = Path(__file__).parents[1] / "data" / "deu3" / "deu3-dev.csv"
+    record = fit_module.fit_file(data)
+    train = sorted(100 * c.outcome for c in load_cases(data).select("train").cases)
+    assert len(seen) == 2  # one fit per objective
+    for y in seen:
+        np.testing.assert_allclose(sorted(y), train)
+    assert record["fitted_on"] == 140
+    assert record["chosen_on"] == 105
