@@ -30,6 +30,19 @@ single issue no exchange is possible and the forecast is the weighted mean.
 
 Engine options: ``variant``, ``move_bound``, ``rounds``.
 
+Checked against Decide (the open Python implementation, github.com/foarsitter/
+decide-exchange-model at commit 51dee664): on its sample data the equal-gain exchange that
+its test ``test_by_absolute_move`` states (Willems moves 75 points on one issue, Wcentr
+61.0511736... on the other; the outcomes shift by 250/19 and 3750/361) is reproduced to
+1e-12 by :func:`exchange_terms` and is the first exchange :func:`exchange_round` realises
+(``tests/reference/test_institutional.py``). Known differences from Decide's full model,
+none of them an option here: Decide lets an actor take part in several exchanges of a
+round (the remaining exchanges are recalculated, not dropped), stops an exchange from
+shifting an outcome past the demanding actor's position, and between rounds moves each
+actor's starting position part of the way to its new position (salience weight 0.4, fixed
+weight 0.1); this engine realises each actor's best exchange once per round and starts the
+next round from the moved positions.
+
 References
 ----------
 Stokman, F. N. & Van Oosten, R. (1994). The exchange of voting positions: an
@@ -42,14 +55,15 @@ shifts in actors' policy positions. *European Union Politics* 5(1), 47-72.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
+from numpy.typing import NDArray
 
 from factions.engines._common import check_choice, presence, weights
 from factions.engines.base import EngineResult, EngineSpec, FloatArray, register
 
-__all__ = ["OPTIONS", "exchange_round", "run_exchange"]
+__all__ = ["OPTIONS", "ExchangeTerms", "exchange_round", "exchange_terms", "run_exchange"]
 
 OPTIONS: dict[str, tuple[str, ...]] = {
     "variant": ("equal_gain", "random"),
@@ -64,22 +78,32 @@ def _outcome(x: FloatArray, w: FloatArray) -> FloatArray:
     return np.where(total > 0, out, 0.5)
 
 
-def exchange_round(
+class ExchangeTerms(NamedTuple):
+    """Every candidate exchange of one round, on axes ``(B, i, j, p, q)``.
+
+    ``j`` moves by ``u`` on ``p`` and ``i`` by ``v`` on ``q``, each towards the expected
+    outcome; ``gain_i`` and ``gain_j`` are the actors' utility gains and ``ok`` marks the
+    exchanges that are possible and profitable to both.
+    """
+
+    outcome: FloatArray  # (B, D) the expected outcomes O_d
+    u: FloatArray
+    v: FloatArray
+    gain_i: FloatArray
+    gain_j: FloatArray
+    ok: NDArray[np.bool_]
+
+
+def exchange_terms(
     x: FloatArray,
     s: FloatArray,
     w: FloatArray,
     variant: str,
     rng: np.random.Generator | None,
     move_bound: str = "partner",
-) -> FloatArray:
-    """One round of exchanges: the new ``(B, n, D)`` positions.
-
-    Vectorised over members, actor pairs and issue pairs; the greedy realisation loops over
-    at most ``n / 2`` exchanges, each step vectorised over the batch.
-    """
+) -> ExchangeTerms:
+    """The moves and gains of every candidate exchange (vectorised over all quadruples)."""
     b, n, d = x.shape
-    if d < 2 or n < 2:
-        return x.copy()
     o = _outcome(x, w)  # (B, D)
     big_w = w.sum(axis=1)  # (B, D)
     side = np.sign(x - o[:, None, :]) * (w > 0)  # (B, n, D), 0 when absent
@@ -119,6 +143,27 @@ def exchange_round(
         gain_j = sj_q * bq * v - sj_p * a * u
         total = gain_i + gain_j
     ok &= np.isfinite(total) & (gain_i > 1e-15) & (gain_j > 1e-15)
+    return ExchangeTerms(o, u, v, gain_i, gain_j, ok)
+
+
+def exchange_round(
+    x: FloatArray,
+    s: FloatArray,
+    w: FloatArray,
+    variant: str,
+    rng: np.random.Generator | None,
+    move_bound: str = "partner",
+) -> FloatArray:
+    """One round of exchanges: the new ``(B, n, D)`` positions.
+
+    Vectorised over members, actor pairs and issue pairs; the greedy realisation loops over
+    at most ``n / 2`` exchanges, each step vectorised over the batch.
+    """
+    b, n, d = x.shape
+    if d < 2 or n < 2:
+        return x.copy()
+    o, u, v, gain_i, gain_j, ok = exchange_terms(x, s, w, variant, rng, move_bound)
+    total = gain_i + gain_j
     score = np.where(ok, total, -np.inf).reshape(b, -1)
     new = x.copy()
     rows = np.arange(b)

@@ -21,6 +21,13 @@ Issues without a reference point: option ``no_reference`` names the fallback, ``
 Engine options: ``reference`` (per issue on the unit interval, null where none; the DEU
 importer writes it under ``options.nash``), ``utility``, ``no_reference``.
 
+Verification: no published worked example with numbers was found (Achen 2006 and
+Schneider, Finke & Bailer 2010 apply the model to the DEU data without printing
+per-issue predictions), so ``tests/reference/test_institutional.py`` checks the solution
+against independent optimisers of the weighted Nash product (a root finder for two actors,
+scipy's bounded scalar search for five asymmetric actors under both utilities) and against
+Achen's limit (the weighted mean as ``q`` recedes).
+
 References
 ----------
 Nash, J. F. (1950). The bargaining problem. *Econometrica* 18(2), 155-162.

@@ -30,6 +30,14 @@ stance takes the capability x salience weighted mean of the others as the setter
 capability x salience weighted ``"median"`` (default: the majority core), the ``"mean"``,
 or the ``"setter"``'s ideal.
 
+Verification: the papers argue with figures of one-dimensional councils and print no
+numerical example, so ``tests/reference/test_institutional.py`` checks a seven-member
+configuration in the style of those figures (equal members, 5 of 7 for a qualified
+majority; the numbers are ours) and compares the engine with a brute-force oracle of the
+definition (the grid point nearest the setter that a weighted qualified majority, and
+under co-decision the Parliament, weakly prefers to ``q``) in the EU-15 Council with its
+pre-Nice weights and quota of 62 of 87.
+
 References
 ----------
 Steunenberg, B. (1994). Decision making under different institutional arrangements:
