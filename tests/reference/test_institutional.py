@@ -23,8 +23,12 @@ texts as far as public copies reach, replication code, and open implementations)
   numerical optimisers of the weighted Nash product (scipy), and Achen's limit result.
 - Procedural: no published numerical example was found; Tsebelis & Garrett (2000),
   Crombez (1996) and Steunenberg (1994) argue with figures of one-dimensional councils
-  without numbers. The seven-member configuration below follows those figures (equal
-  members, 5 of 7 for a qualified majority); its numbers are ours. The engine is also
+  without coordinates. One such figure is pinned by its text: Tsebelis (2002), *Veto
+  Players*, ch. 11, Figure 11.1 (seven members, 3'..7' a qualified majority; the
+  Crombez/Steunenberg/Moser outcome is the reflection of the status quo through the
+  pivotal member 3', close to 4'); the coordinates are ours. The other seven-member
+  configurations follow those figures (equal members, 5 of 7); their numbers are ours.
+  The engine is also
   checked against a brute-force oracle of the definition (the point nearest the setter
   that a qualified majority of the weighted Council, and under co-decision the Parliament,
   weakly prefers to the reference point) on random positions in the EU-15 Council with
@@ -97,6 +101,32 @@ def proc(q: float, setter: float, procedure: str, rule: str, ep: float = 0.25) -
         voting_rule=rule,
         qmv_threshold=5 / 7,
     )
+
+
+def test_procedural_tsebelis_2002_reflection_through_the_pivotal_member() -> None:
+    # Tsebelis (2002), Veto Players, ch. 11, discussion of Figure 11.1: seven Council
+    # members 1'..7' on a line, the status quo SQ to their left, members 3'..7' a qualified
+    # majority; in the model of Crombez, Steunenberg and Moser "the winning proposal will be
+    # located close to point 4' (it is the symmetric of SQ with respect to the pivotal
+    # member of the Council: 3')", made by the Commission, with no amendment by the EP.
+    # The figure has no coordinates; these are ours, placed so that 2 x_3' - SQ lies close
+    # to 4' as drawn.
+    members = [0.10, 0.16, 0.22, 0.36, 0.52, 0.70, 0.85]  # 1' ... 7'
+    sq, commission, ep = 0.05, 0.95, 0.9
+    got = one(
+        "procedural",
+        [commission, ep, *members],
+        [1.0] * 9,
+        [1.0] * 9,
+        reference=[sq],
+        roles=["setter", "parliament"] + ["council"] * 7,
+        procedure="CNS",  # the EP's amendment does not bind: the CNS reading
+        voting_rule="qmv",
+        qmv_threshold=5 / 7,
+    )
+    assert got == pytest.approx(2 * members[2] - sq, abs=1e-12)  # the symmetric of SQ
+    assert abs(got - members[3]) < abs(got - members[2])  # close to 4'
+    assert abs(got - members[3]) < abs(got - members[4])
 
 
 def test_procedural_qmv_pivot() -> None:

@@ -31,12 +31,15 @@ capability x salience weighted ``"median"`` (default: the majority core), the ``
 or the ``"setter"``'s ideal.
 
 Verification: the papers argue with figures of one-dimensional councils and print no
-numerical example, so ``tests/reference/test_institutional.py`` checks a seven-member
-configuration in the style of those figures (equal members, 5 of 7 for a qualified
-majority; the numbers are ours) and compares the engine with a brute-force oracle of the
-definition (the grid point nearest the setter that a weighted qualified majority, and
-under co-decision the Parliament, weakly prefers to ``q``) in the EU-15 Council with its
-pre-Nice weights and quota of 62 of 87.
+numerical example, so ``tests/reference/test_institutional.py`` checks the result that
+Tsebelis (2002, ch. 11, Figure 11.1) states in words for a seven-member Council (the
+outcome is the reflection of the status quo through the pivotal member 3', close to 4';
+the coordinates are ours), further seven-member configurations in the style of those
+figures (equal members, 5 of 7 for a qualified majority; the numbers are ours), and
+compares the engine with a brute-force oracle of the definition (the grid point nearest
+the setter that a weighted qualified majority, and under co-decision the Parliament,
+weakly prefers to ``q``) in the EU-15 Council with its pre-Nice weights and quota of 62
+of 87.
 
 References
 ----------
@@ -49,6 +52,9 @@ Political Science* 26(2), 199-228.
 
 Tsebelis, G. & Garrett, G. (2000). Legislative politics in the European Union. *European
 Union Politics* 1(1), 9-36.
+
+Tsebelis, G. (2002). *Veto Players: How Political Institutions Work*, ch. 11, Princeton UP
+(Figure 11.1: the pivotal member of a seven-member Council).
 
 Romer, T. & Rosenthal, H. (1978). Political resource allocation, controlled agendas, and
 the status quo. *Public Choice* 33(4), 27-43 (the setter model).
