@@ -337,3 +337,29 @@ def test_procedural_against_a_brute_force_setter_oracle(
     quota = 1.0 if rule == "unanimity" else 62 / 87
     want = setter_oracle(setter, q, council, weight, quota, ep if procedure == "COD" else None)
     assert got == pytest.approx(want, abs=2e-5)
+
+
+def test_exchange_overshoot_cap_stops_the_outcome_at_the_demanders_position() -> None:
+    # Decide's check_nbs, option overshoot="cap". Issue p: A 0.2, B 1.0, C 0.0 (weights
+    # 0.8, 0.2, 0.5: O_p = 0.24); issue q: A 1.0, B 0.2, C 0.6 (0.2, 0.8, 0.5: O_q = 0.44).
+    # A cares about p, B about q; a = b = 0.2 / 1.5, rate v / u = 1. Moving B the whole
+    # way to A on p (u = 0.8) would shift O_p by 0.8 / 7.5 = 0.107 > 0.04, past A's 0.2;
+    # the cap stops it at A: u = v = 0.04 / a = 0.3, each gains 0.04 (0.64 - 0.04) = 0.024.
+    x = np.array([[[0.2, 1.0], [1.0, 0.2], [0.0, 0.6]]])
+    s = np.array([[[0.8, 0.2], [0.2, 0.8], [0.5, 0.5]]])
+    w = s.copy()  # capabilities 1
+    at = (0, 0, 1, 0, 1)  # i = A, j = B, p, q
+    free = exchange_terms(x, s, w, "equal_gain", None, "partner", "allow")
+    capped = exchange_terms(x, s, w, "equal_gain", None, "partner", "cap")
+    np.testing.assert_allclose(free.outcome[0], [0.24, 0.44], atol=1e-12)
+    assert free.u[at] == pytest.approx(0.8, abs=1e-12)
+    assert capped.u[at] == pytest.approx(0.3, abs=1e-12)
+    assert capped.v[at] == pytest.approx(0.3, abs=1e-12)
+    assert capped.gain_i[at] == pytest.approx(0.024, abs=1e-12)
+    assert capped.gain_j[at] == pytest.approx(0.024, abs=1e-12)
+    # The capped move puts the new O_p exactly on A's position.
+    moved = x.copy()
+    moved[0, 1, 0] -= capped.u[at]
+    assert (w * moved).sum(axis=1)[0, 0] / w.sum(axis=1)[0, 0] == pytest.approx(0.2, abs=1e-12)
+    with pytest.raises(ValueError, match="overshoot"):
+        ENGINES["exchange"].run(x, s, np.ones((1, 3)), overshoot="sometimes")

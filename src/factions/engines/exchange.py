@@ -22,26 +22,30 @@ The shifts are as large as possible within a bound, option ``move_bound``: ``"pa
 (default; as in Decide, the exchange model software of Stokman's group,
 ``calculations.by_absolute_move``: a mover goes at most to its partner's position,
 ``u <= |x_ip - x_jp|``, ``v <= |x_iq - x_jq|``) or ``"outcome"`` (at most to the expected
-outcome, ``u <= |x_jp - O_p|``, ``v <= |x_iq - O_q|``). Exchanges are realised in order of their
+outcome, ``u <= |x_jp - O_p|``, ``v <= |x_iq - O_q|``). Option ``overshoot``: ``"allow"``
+(default, the behaviour the backtest figures were measured with) or ``"cap"`` (as Decide's
+``check_nbs``: no exchange shifts an outcome past the position of the actor who demanded
+the move, ``a u <= |x_ip - O_p|`` and ``b v <= |x_jq - O_q|``, the rate ``v / u`` kept).
+Exchanges are realised in order of their
 total gain, each actor taking part in at most one exchange per round (a greedy reading of
 the model's ordering by expected gain); after the round the forecast is the weighted mean
 of the new positions. ``rounds`` (default 1, as in the 1994 model) repeats this. On a
 single issue no exchange is possible and the forecast is the weighted mean.
 
-Engine options: ``variant``, ``move_bound``, ``rounds``.
+Engine options: ``variant``, ``move_bound``, ``overshoot``, ``rounds``.
 
 Checked against Decide (the open Python implementation, github.com/foarsitter/
 decide-exchange-model at commit 51dee664): on its sample data the equal-gain exchange that
 its test ``test_by_absolute_move`` states (Willems moves 75 points on one issue, Wcentr
 61.0511736... on the other; the outcomes shift by 250/19 and 3750/361) is reproduced to
 1e-12 by :func:`exchange_terms` and is the first exchange :func:`exchange_round` realises
-(``tests/reference/test_institutional.py``). Known differences from Decide's full model,
-none of them an option here: Decide lets an actor take part in several exchanges of a
-round (the remaining exchanges are recalculated, not dropped), stops an exchange from
-shifting an outcome past the demanding actor's position, and between rounds moves each
-actor's starting position part of the way to its new position (salience weight 0.4, fixed
-weight 0.1); this engine realises each actor's best exchange once per round and starts the
-next round from the moved positions.
+(``tests/reference/test_institutional.py``). Known differences from Decide's full model:
+Decide always caps the outcome shift (here ``overshoot="cap"``, not the default), lets an
+actor take part in several exchanges of a round (the remaining exchanges are recalculated,
+not dropped), and between rounds moves each actor's starting position part of the way to
+its new position (salience weight 0.4, fixed weight 0.1); this engine realises each
+actor's best exchange once per round and starts the next round from the moved positions
+(neither is an option here).
 
 References
 ----------
@@ -68,6 +72,7 @@ __all__ = ["OPTIONS", "ExchangeTerms", "exchange_round", "exchange_terms", "run_
 OPTIONS: dict[str, tuple[str, ...]] = {
     "variant": ("equal_gain", "random"),
     "move_bound": ("partner", "outcome"),
+    "overshoot": ("allow", "cap"),
 }
 
 
@@ -101,6 +106,7 @@ def exchange_terms(
     variant: str,
     rng: np.random.Generator | None,
     move_bound: str = "partner",
+    overshoot: str = "allow",
 ) -> ExchangeTerms:
     """The moves and gains of every candidate exchange (vectorised over all quadruples)."""
     b, n, d = x.shape
@@ -138,6 +144,12 @@ def exchange_terms(
             big_u = gap[:, :, :, :, None]  # |x_ip - x_jp|
             big_v = gap[:, :, :, None, :]  # |x_iq - x_jq|
         u = np.minimum(big_u, big_v / k)
+        if overshoot == "cap":
+            # Decide's check_nbs: no outcome shifts past the position of the actor who
+            # demanded the move (O_p at most to x_ip, O_q at most to x_jq).
+            dist_o = np.abs(x - o[:, None, :])
+            u = np.minimum(u, dist_o[:, :, None, :, None] / a)
+            u = np.minimum(u, dist_o[:, None, :, None, :] / (bq * k))
         v = u * k
         gain_i = si_p * a * u - si_q * bq * v
         gain_j = sj_q * bq * v - sj_p * a * u
@@ -153,6 +165,7 @@ def exchange_round(
     variant: str,
     rng: np.random.Generator | None,
     move_bound: str = "partner",
+    overshoot: str = "allow",
 ) -> FloatArray:
     """One round of exchanges: the new ``(B, n, D)`` positions.
 
@@ -162,7 +175,7 @@ def exchange_round(
     b, n, d = x.shape
     if d < 2 or n < 2:
         return x.copy()
-    o, u, v, gain_i, gain_j, ok = exchange_terms(x, s, w, variant, rng, move_bound)
+    o, u, v, gain_i, gain_j, ok = exchange_terms(x, s, w, variant, rng, move_bound, overshoot)
     total = gain_i + gain_j
     score = np.where(ok, total, -np.inf).reshape(b, -1)
     new = x.copy()
@@ -198,14 +211,19 @@ def run_exchange(
     mask: Any = None,
     variant: str = "equal_gain",
     move_bound: str = "partner",
+    overshoot: str = "allow",
     rounds: int = 1,
     **unknown: Any,
 ) -> EngineResult:
     """Run ``rounds`` rounds of exchange; forecast the weighted mean of the final positions."""
     if unknown:
-        raise ValueError(f"unknown exchange option '{sorted(unknown)[0]}' (known: variant, rounds)")
+        raise ValueError(
+            f"unknown exchange option '{sorted(unknown)[0]}' "
+            "(known: variant, move_bound, overshoot, rounds)"
+        )
     check_choice("exchange", "variant", variant, OPTIONS["variant"])
     check_choice("exchange", "move_bound", move_bound, OPTIONS["move_bound"])
+    check_choice("exchange", "overshoot", overshoot, OPTIONS["overshoot"])
     if int(rounds) != rounds or int(rounds) < 1:
         raise ValueError(f"exchange option rounds={rounds!r}: expected a positive integer")
     x = np.asarray(x, dtype=np.float64)
@@ -217,7 +235,7 @@ def run_exchange(
     gen = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     states = [x.copy()]
     for _ in range(int(rounds)):
-        states.append(exchange_round(states[-1], s, w, variant, gen, move_bound))
+        states.append(exchange_round(states[-1], s, w, variant, gen, move_bound, overshoot))
     positions = np.stack(states, axis=1)
     forecast = np.clip(_outcome(states[-1], w), 0.0, 1.0)
     return EngineResult(positions=positions, forecast=forecast, steps=int(rounds))
@@ -233,7 +251,12 @@ EXCHANGE = register(
         ),
         run=run_exchange,
         stochastic=False,
-        options={"variant": "equal_gain", "move_bound": "partner", "rounds": 1},
+        options={
+            "variant": "equal_gain",
+            "move_bound": "partner",
+            "overshoot": "allow",
+            "rounds": 1,
+        },
         accepts_mask=True,
         rounds_option="rounds",
     )
