@@ -28,11 +28,12 @@ texts as far as public copies reach, replication code, and open implementations)
   Crombez/Steunenberg/Moser outcome is the reflection of the status quo through the
   pivotal member 3', close to 4'); the coordinates are ours. The other seven-member
   configurations follow those figures (equal members, 5 of 7); their numbers are ours.
-  The engine is also
-  checked against a brute-force oracle of the definition (the point nearest the setter
-  that a qualified majority of the weighted Council, and under co-decision the Parliament,
-  weakly prefers to the reference point) on random positions in the EU-15 Council with
-  its pre-Nice voting weights and quota (62 of 87).
+  The engine is also checked against a brute-force oracle of the definition (the point
+  nearest the setter that a qualified majority of the weighted Council, and under
+  co-decision the Parliament, weakly prefers to the reference point) on random positions
+  in the EU-15 Council with its pre-Nice voting weights and quota (62 of 87).
+- Exchange, option ``overshoot="cap"`` (Decide's ``check_nbs``, read in the same
+  repository's ``decide/model/base.py``): a hand-worked case where the cap binds.
 """
 
 from __future__ import annotations
