@@ -14,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -42,12 +42,75 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
 
+# Every option is checked here, at the boundary, by typer: a bad value exits 2 with
+# "Invalid value for '--name'", never a traceback from deep inside a model. An option name
+# has one meaning in every command: --runs is a count of members, --runs-dir the directory
+# of stored runs, --out a folder of output files, --report an HTML report file.
+if TYPE_CHECKING:
+    ModelName = str
+    KernelName = str
+    SampleMethod = str
+    BackendName = str
+else:
+    ModelName = Literal[tuple(sorted(ENGINES))]
+    KernelName = Literal["numpy", "jax"]
+    SampleMethod = Literal["lhs", "sobol", "random"]
+    BackendName = Literal["local", "processes", "dask"]
+
 KernelsOption = Annotated[
-    str, typer.Option("--kernels", help="Array backend of the eum kernels: numpy or jax.")
+    KernelName,
+    typer.Option("--kernels", help="Array backend of the eum kernels: numpy or jax."),
 ]
 ReportOption = Annotated[
-    Path | None, typer.Option("--report", help="Also write an HTML report here.")
+    Path | None,
+    typer.Option(
+        "--report",
+        metavar="FILE.html",
+        help="Also write a self-contained HTML report to this file (its folder must exist).",
+    ),
 ]
+ModelOption = Annotated[
+    ModelName,
+    typer.Option(
+        "--model",
+        "-m",
+        help="The bargaining model: "
+        + "; ".join(f"{k} ({v.title.split(' (')[0]})" for k, v in sorted(ENGINES.items()))
+        + ".",
+    ),
+]
+SeedOption = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        min=0,
+        metavar="SEED",
+        help="Random seed, a non-negative integer (0 is a seed like any other).",
+    ),
+]
+RunsDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir",
+        metavar="DIR",
+        help="Directory of stored ensemble runs (default $FACTIONS_RUNS or ./runs).",
+    ),
+]
+BackendOption = Annotated[
+    BackendName,
+    typer.Option("--backend", help="Where members run: local, processes or dask."),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler", metavar="tcp://HOST:PORT", help="A Dask scheduler (with --backend dask)."
+    ),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, metavar="N", help="Worker processes (processes, dask)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
 def _fail(problems: list[Problem], source: str | None = None) -> NoReturn:
@@ -109,7 +172,9 @@ def _mark(rec: Any) -> str:
 
 @app.command()
 def show(
-    scenario: Annotated[str, typer.Argument(help="A built-in name or a scenario file.")],
+    scenario: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="A built-in name or a scenario file.")
+    ],
 ) -> None:
     """Show a scenario's actors, issues, stances, resources, ties and events as tables."""
     s = _load(scenario)
@@ -182,7 +247,9 @@ def show(
 
 @app.command()
 def validate(
-    files: Annotated[list[str], typer.Argument(help="Scenario files (or built-in names).")],
+    files: Annotated[
+        list[str], typer.Argument(metavar="SCENARIO", help="Scenario files (or built-in names).")
+    ],
 ) -> None:
     """Check scenario files: exit 0 when all are valid, else 2 with one line per problem."""
     bad = False
@@ -363,8 +430,9 @@ def _write_outputs(target: Path, files: Mapping[str, str]) -> None:
     if target.exists() and not target.is_dir():
         _fail([Problem("--out", f"'{target}' exists and is not a directory")])
     parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        _fail([Problem("--out", f"no such folder '{parent}' (create it first)")])
     try:
-        parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
     except OSError as e:
         _fail([Problem("--out", f"cannot create '{target}': {e.strerror or e}")])
@@ -387,31 +455,27 @@ def _write_outputs(target: Path, files: Mapping[str, str]) -> None:
 def run(
     scenario: Annotated[
         str,
-        typer.Argument(help="A built-in name or a scenario file (YAML, JSON, TOML, KTAB, BDM)."),
+        typer.Argument(
+            metavar="SCENARIO",
+            help="A built-in name or a scenario file (YAML, JSON, TOML, KTAB, BDM).",
+        ),
     ] = "iraq-2008",
-    model: Annotated[str, typer.Option("--model", "-m", help="The bargaining model.")] = "mean",
-    seed: Annotated[
-        int, typer.Option("--seed", help="Random seed (0 is a seed like any other).")
-    ] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
+    model: ModelOption = "mean",
+    seed: SeedOption = 0,
+    as_json: JsonOption = False,
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write result.json, forecast.txt, scenario.yaml here."),
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Also write result.json, forecast.txt, scenario.yaml into this folder.",
+        ),
     ] = None,
     kernels: KernelsOption = "numpy",
     report: ReportOption = None,
 ) -> None:
     """Run a model on a scenario and print the forecast."""
-    if model not in ENGINES:
-        _fail(
-            [
-                Problem(
-                    "--model", f"unknown model '{model}' (available: {', '.join(sorted(ENGINES))})"
-                )
-            ]
-        )
+    _check_report_target(report)
     s = _load(scenario)
     try:
         result = simulate(s, model, seed=seed, options=_kernel_options(model, kernels))
@@ -520,26 +584,24 @@ def render_ensemble(agg: Mapping[str, Any], manifest: Mapping[str, Any], console
 @app.command()
 def ensemble(
     scenario: Annotated[
-        str, typer.Argument(help="A built-in name or a scenario file.")
+        str, typer.Argument(metavar="SCENARIO", help="A built-in name or a scenario file.")
     ] = "iraq-2008",
-    runs: Annotated[int, typer.Option("--runs", "-n", help="Ensemble members.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampling and the runs.")] = 0,
-    model: Annotated[str, typer.Option("--model", "-m", help="The bargaining model.")] = "mean",
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, metavar="N", help="Ensemble members.")
+    ] = 1000,
+    seed: SeedOption = 0,
+    model: ModelOption = "mean",
     method: Annotated[
-        str, typer.Option("--method", help="Sampling: lhs, sobol or random.")
+        SampleMethod, typer.Option("--method", help="Sampling: lhs, sobol or random.")
     ] = "lhs",
-    backend: Annotated[str, typer.Option("--backend", help="local, processes or dask.")] = "local",
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="A Dask scheduler, tcp://HOST:PORT.")
-    ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes.")] = None,
+    backend: BackendOption = "local",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
     chunk_size: Annotated[
-        int | None, typer.Option("--chunk-size", help="Members per chunk (default 500).")
+        int | None,
+        typer.Option("--chunk-size", min=1, metavar="N", help="Members per chunk (default 500)."),
     ] = None,
-    runs_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Runs directory (default $FACTIONS_RUNS or ./runs)."),
-    ] = None,
+    runs_dir: RunsDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the aggregates as JSON.")] = False,
     kernels: KernelsOption = "numpy",
     report: ReportOption = None,
@@ -548,10 +610,7 @@ def ensemble(
     from factions.ensemble.runner import run_ensemble
     from factions.progress import rich_progress
 
-    if runs < 1:
-        _fail([Problem("--runs", f"must be a positive integer, got {runs}")])
-    if method not in ("lhs", "sobol", "random"):
-        _fail([Problem("--method", f"must be lhs, sobol or random, got {method!r}")])
+    _check_report_target(report)
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:
@@ -588,7 +647,7 @@ def _runs_root(root: Path | None) -> Path:
 
 @runs_app.command("list")
 def runs_list(
-    root: Annotated[Path | None, typer.Option("--out", help="Runs directory.")] = None,
+    root: RunsDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifests as JSON.")] = False,
 ) -> None:
     """List the stored runs, newest first."""
@@ -623,8 +682,10 @@ def _find_run(run_id: str, root: Path | None) -> Any:
 
 @runs_app.command("show")
 def runs_show(
-    run_id: Annotated[str, typer.Argument(help="A run id (see factions runs list).")],
-    root: Annotated[Path | None, typer.Option("--out", help="Runs directory.")] = None,
+    run_id: Annotated[
+        str, typer.Argument(metavar="RUN", help="A run id (see factions runs list).")
+    ],
+    root: RunsDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print manifest and aggregates.")] = False,
 ) -> None:
     """Show one run: its manifest and, when complete, its aggregates."""
@@ -644,8 +705,8 @@ def runs_show(
 
 @runs_app.command("rm")
 def runs_rm(
-    run_ids: Annotated[list[str], typer.Argument(help="Run ids to remove.")],
-    root: Annotated[Path | None, typer.Option("--out", help="Runs directory.")] = None,
+    run_ids: Annotated[list[str], typer.Argument(metavar="RUN", help="Run ids to remove.")],
+    root: RunsDirOption = None,
 ) -> None:
     """Remove stored runs."""
     runs = [_find_run(r, root) for r in run_ids]
@@ -657,31 +718,33 @@ def runs_rm(
 @app.command()
 def sensitivity(
     scenario: Annotated[
-        str, typer.Argument(help="A built-in name or a scenario file.")
+        str, typer.Argument(metavar="SCENARIO", help="A built-in name or a scenario file.")
     ] = "iraq-2008",
     runs: Annotated[
-        int, typer.Option("--runs", "-n", help="Members (sobol: base samples).")
+        int,
+        typer.Option(
+            "--runs", "-n", min=1, metavar="N", help="Ensemble members (sobol: base samples)."
+        ),
     ] = 1000,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    model: Annotated[str, typer.Option("--model", "-m")] = "mean",
+    seed: SeedOption = 0,
+    model: ModelOption = "mean",
     method: Annotated[
-        str, typer.Option("--method", help="prcc (cheap) or sobol (SALib).")
+        Literal["prcc", "sobol"],
+        typer.Option("--method", help="prcc (one ensemble, cheap) or sobol (SALib, N (P + 2))."),
     ] = "prcc",
-    backend: Annotated[str, typer.Option("--backend", help="local, processes or dask.")] = "local",
-    scheduler: Annotated[str | None, typer.Option("--scheduler")] = None,
-    workers: Annotated[int | None, typer.Option("--workers")] = None,
-    top: Annotated[int, typer.Option("--top", help="Inputs shown per question.")] = 8,
-    runs_dir: Annotated[Path | None, typer.Option("--out", help="Runs directory.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    backend: BackendOption = "local",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
+    top: Annotated[
+        int, typer.Option("--top", min=0, metavar="N", help="Inputs shown per question (0: all).")
+    ] = 8,
+    runs_dir: RunsDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rankings as JSON.")] = False,
 ) -> None:
     """Rank the uncertain inputs that drive each question's answer."""
     from factions.ensemble.sensitivity import run_sensitivity
     from factions.progress import rich_progress
 
-    if runs < 1:
-        _fail([Problem("--runs", f"must be a positive integer, got {runs}")])
-    if method not in ("prcc", "sobol"):
-        _fail([Problem("--method", f"must be prcc or sobol, got {method!r}")])
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:
@@ -719,11 +782,23 @@ def sensitivity(
         out.print(t)
 
 
+def _check_report_target(target: Path | None) -> None:
+    """Refuse a report path before any work: an .html file in an existing folder."""
+    if target is None:
+        return
+    if target.suffix.lower() not in (".html", ".htm"):
+        _fail([Problem("--report", f"the report is an HTML file (.html), got '{target.name}'")])
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        _fail([Problem("--report", f"no such folder '{folder}' (create it first)")])
+    if target.is_dir():
+        _fail([Problem("--report", f"'{target}' is a folder, not a file")])
+
+
 def _write_report(source: Any, target: Path) -> list[Path]:
     from factions.report import write_report
 
-    if target.suffix.lower() not in (".html", ".htm"):
-        _fail([Problem("--report", f"the report is an HTML file (.html), got '{target.name}'")])
+    _check_report_target(target)
     try:
         return write_report(source, target)
     except OSError as e:
@@ -737,19 +812,24 @@ def report(
     source: Annotated[
         str,
         typer.Argument(
-            help="An ensemble run (directory or id in the runs directory) or a scenario."
+            metavar="SOURCE",
+            help="An ensemble run (directory or id in the runs directory) or a scenario.",
         ),
     ] = "iraq-2008",
     target: Annotated[
-        Path | None, typer.Option("--out", help="The HTML file (default: SOURCE-report.html).")
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE.html",
+            help="The HTML file (default: SOURCE-report.html; its folder must exist).",
+        ),
     ] = None,
-    model: Annotated[
-        str, typer.Option("--model", "-m", help="For a scenario: the model.")
-    ] = "mean",
-    seed: Annotated[int, typer.Option("--seed", help="For a scenario: the seed.")] = 0,
-    runs_dir: Annotated[Path | None, typer.Option("--runs", help="Runs directory.")] = None,
+    model: ModelOption = "mean",
+    seed: SeedOption = 0,
+    runs_dir: RunsDirOption = None,
 ) -> None:
     """Write a self-contained HTML report (with PNG figures) of a run or a scenario."""
+    _check_report_target(target)
     path = Path(source)
     run_path: Path | None = None
     if (path / "manifest.json").is_file():
@@ -761,8 +841,6 @@ def report(
         what: Any = run_path
     else:
         s = _load(source)
-        if model not in ENGINES:
-            _fail([Problem("--model", f"unknown model '{model}'")])
         try:
             what = simulate(s, model, seed=seed)
         except ScenarioError as e:
@@ -778,10 +856,13 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Interface to bind (default: local only).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
-    runs_dir: Annotated[Path | None, typer.Option("--runs", help="Runs directory.")] = None,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, metavar="PORT", help="TCP port.")
+    ] = 8000,
+    runs_dir: RunsDirOption = None,
     scenarios_dir: Annotated[
-        Path | None, typer.Option("--scenarios", help="Where saved scenarios live.")
+        Path | None,
+        typer.Option("--scenarios-dir", metavar="DIR", help="Where saved scenarios live."),
     ] = None,
 ) -> None:
     """Start the local web app (open http://127.0.0.1:8000 in a browser)."""
@@ -789,8 +870,6 @@ def serve(
         from factions.web.app import serve as serve_app
     except ImportError as e:
         _fail([Problem("", f"the web app needs its extra: pip install 'factions[web]' ({e})")])
-    if not 0 < port < 65536:
-        _fail([Problem("--port", f"must be between 1 and 65535, got {port}")])
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(
             f"warning: serving on {host}: anyone who can reach it can run models", markup=False

@@ -154,7 +154,10 @@ def test_run_out_writes_complete_outputs(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["run", "nowhere.yaml"], "no such file or built-in scenario"),
-        (["run", "iraq-2008", "--model", "oracle"], "--model: unknown model 'oracle'"),
+        (["run", "iraq-2008", "--model", "oracle"], "Invalid value for '--model'"),
+        (["run", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["report", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["serve", "--port", "0"], "Invalid value for '--port'"),
         (["show", "nowhere"], "no such file or built-in scenario"),
     ],
 )
@@ -163,6 +166,25 @@ def test_bad_input_exits_2_without_traceback(args: list[str], message: str) -> N
     assert r.exit_code == 2
     assert message in r.stderr
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--report", "{missing}/r.html"], "--report: no such folder"),
+        (["report", "--report", "{missing}/r.html"], "--report: no such folder"),
+        (["ensemble", "-n", "2", "--report", "{missing}/r.html"], "--report: no such folder"),
+        (["run", "--out", "{missing}/out"], "--out: no such folder"),
+    ],
+)
+def test_outputs_into_a_missing_folder_are_refused(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    missing = tmp_path / "no" / "such"
+    r = runner.invoke(app, [a.format(missing=missing) for a in args])
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr
+    assert not (tmp_path / "no").exists()
 
 
 def test_out_pointing_at_a_file_fails_cleanly(tmp_path: Path) -> None:

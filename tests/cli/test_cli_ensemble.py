@@ -13,7 +13,7 @@ runner = CliRunner()
 
 
 def test_ensemble_json_and_runs_commands(tmp_path: Path) -> None:
-    args = ["ensemble", "iraq-2008", "--runs", "40", "--seed", "3", "--out", str(tmp_path)]
+    args = ["ensemble", "iraq-2008", "--runs", "40", "--seed", "3", "--runs-dir", str(tmp_path)]
     r = runner.invoke(app, [*args, "--json"])
     assert r.exit_code == 0, r.output
     agg = json.loads(r.stdout)
@@ -23,33 +23,36 @@ def test_ensemble_json_and_runs_commands(tmp_path: Path) -> None:
     assert r.exit_code == 0
     assert "Answers (probability across the ensemble)" in r.stdout
     (run_dir,) = [p for p in tmp_path.iterdir() if p.is_dir()]
-    r = runner.invoke(app, ["runs", "list", "--out", str(tmp_path)])
+    r = runner.invoke(app, ["runs", "list", "--runs-dir", str(tmp_path)])
     assert r.exit_code == 0
     assert "complete" in r.stdout
-    r = runner.invoke(app, ["runs", "list", "--out", str(tmp_path), "--json"])
+    r = runner.invoke(app, ["runs", "list", "--runs-dir", str(tmp_path), "--json"])
     assert [m["run_id"] for m in json.loads(r.stdout)] == [run_dir.name]
-    r = runner.invoke(app, ["runs", "show", run_dir.name, "--out", str(tmp_path), "--json"])
+    r = runner.invoke(app, ["runs", "show", run_dir.name, "--runs-dir", str(tmp_path), "--json"])
     assert r.exit_code == 0
     shown = json.loads(r.stdout)
     assert shown["manifest"]["status"] == "complete"
     assert shown["manifest"]["runs"] == 40
     assert shown["aggregates"] == agg
-    r = runner.invoke(app, ["runs", "rm", run_dir.name, "--out", str(tmp_path)])
+    r = runner.invoke(app, ["runs", "rm", run_dir.name, "--runs-dir", str(tmp_path)])
     assert r.exit_code == 0
     assert not run_dir.exists()
 
 
 def test_bad_ensemble_arguments_exit_2(tmp_path: Path) -> None:
     cases = [
-        (["ensemble", "--runs", "0"], "--runs: must be a positive integer"),
-        (["ensemble", "--method", "grid"], "--method: must be lhs, sobol or random"),
-        (["ensemble", "--backend", "cloud"], "--backend must be one of"),
+        (["ensemble", "--runs", "0"], "Invalid value for '--runs'"),
+        (["ensemble", "--method", "grid"], "Invalid value for '--method'"),
+        (["ensemble", "--backend", "cloud"], "Invalid value for '--backend'"),
+        (["ensemble", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["sensitivity", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["ensemble", "--workers", "0"], "Invalid value for '--workers'"),
         (["ensemble", "--scheduler", "tcp://x:1"], "--scheduler needs --backend dask"),
         (["ensemble", "--backend", "dask", "--scheduler", "x:1"], "tcp://"),
-        (["ensemble", "--model", "oracle", "--runs", "2", "--out", str(tmp_path)], "unknown model"),
-        (["runs", "show", "nope", "--out", str(tmp_path)], "no run 'nope'"),
-        (["runs", "show", "../etc", "--out", str(tmp_path)], "not a run id"),
-        (["sensitivity", "--method", "morris"], "--method: must be prcc or sobol"),
+        (["ensemble", "-m", "oracle", "-n", "2", "--runs-dir", str(tmp_path)], "'--model'"),
+        (["runs", "show", "nope", "--runs-dir", str(tmp_path)], "no run 'nope'"),
+        (["runs", "show", "../etc", "--runs-dir", str(tmp_path)], "not a run id"),
+        (["sensitivity", "--method", "morris"], "Invalid value for '--method'"),
     ]
     for args, message in cases:
         r = runner.invoke(app, args)
@@ -59,7 +62,7 @@ def test_bad_ensemble_arguments_exit_2(tmp_path: Path) -> None:
 
 
 def test_sensitivity_json(tmp_path: Path) -> None:
-    r = runner.invoke(app, ["sensitivity", "iraq-2008", "--runs", "60", "--out", str(tmp_path),
+    r = runner.invoke(app, ["sensitivity", "iraq-2008", "--runs", "60", "--runs-dir", str(tmp_path),
                             "--json", "--top", "3"])  # fmt: skip
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)

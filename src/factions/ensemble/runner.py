@@ -236,6 +236,8 @@ def plan(
                 )
             ]
         )
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ScenarioError([Problem("--seed", f"must be a non-negative integer, got {seed!r}")])
     arr = to_arrays(scenario)
     params = uncertain_params(scenario, arr)
     given = values is not None
