@@ -37,7 +37,7 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=False)
+out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
@@ -113,6 +113,27 @@ WorkersOption = Annotated[
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
 
 
+#: Columns holding what a user types back (ids, paths, dates): never cut, never wrapped.
+ID_COLUMNS = frozenset(
+    {"id", "actor", "issue", "a", "b", "kind", "run", "scenario", "model", "status", "date",
+     "contestant", "list", "pair", "path (in the scenario)"}
+)  # fmt: skip
+
+
+def _fit(table: Table) -> Table:
+    """Fit a table to the terminal without cutting an id: id columns keep their full width
+    (``support-councils``, never ``support-coun...``); descriptions fold onto more lines."""
+    for col in table.columns:
+        if str(col.header) in ID_COLUMNS:
+            cells = [len(str(c)) for c in col._cells] or [0]
+            col.no_wrap = True
+            col.min_width = max(max(cells), len(str(col.header)))
+        else:
+            col.overflow = "fold"
+            col.min_width = min(len(str(col.header)), 10)
+    return table
+
+
 def _fail(problems: list[Problem], source: str | None = None) -> NoReturn:
     head = f"{source}: " if source else ""
     for p in problems:
@@ -182,12 +203,22 @@ def show(
     out.print(f"[bold]{m.id}[/bold]: {m.title} (as of {m.date.isoformat()})")
     if m.description:
         out.print(m.description, markup=False)
-    t = Table(title="Actors")
+    from factions.scenario.arrays import to_arrays
+
+    arr = to_arrays(s)
+    t = Table(
+        title="Actors",
+        caption="capability: the actor's bargaining weight, as stated, or derived: the sum of "
+        "its resources (see Resources)",
+    )
     for c in ("id", "name", "kind", "capability"):
         t.add_column(c)
-    for a in s.actors:
-        t.add_row(a.id, a.name, a.kind, _num(a.capability))
-    out.print(t)
+    for k, a in enumerate(s.actors):
+        cap = (
+            f"{arr.capability[k]:g} (derived)" if arr.capability_derived[k] else _num(a.capability)
+        )
+        t.add_row(a.id, a.name, a.kind, cap)
+    out.print(_fit(t))
     t = Table(title="Issues")
     for c in ("id", "name", "scale", "low end", "high end"):
         t.add_column(c)
@@ -196,27 +227,27 @@ def show(
         t.add_row(
             i.id, i.name, f"{sc.low:g}-{sc.high:g} {sc.unit}".strip(), sc.low_label, sc.high_label
         )
-    out.print(t)
+    out.print(_fit(t))
     t = Table(title="Stances")
     for c in ("actor", "issue", "position", "salience", "basis"):
         t.add_column(c)
     for st in s.stances:
         t.add_row(st.actor, st.issue, _num(st.position), _num(st.salience), _mark(st))
-    out.print(t)
+    out.print(_fit(t))
     if s.resources:
         t = Table(title="Resources")
         for c in ("actor", "kind", "amount", "basis"):
             t.add_column(c)
         for r in s.resources:
             t.add_row(r.actor, r.kind, _num(r.amount), _mark(r) or _mark(r.amount))
-        out.print(t)
+        out.print(_fit(t))
     if s.ties:
         t = Table(title="Ties")
         for c in ("a", "b", "kind", "strength", "basis"):
             t.add_column(c)
         for tie in s.ties:
             t.add_row(tie.a, tie.b, tie.kind, _num(tie.strength), _mark(tie) or _mark(tie.strength))
-        out.print(t)
+        out.print(_fit(t))
     if s.events:
         t = Table(title="Events")
         for c in ("date", "id", "name", "kind", "changes"):
@@ -235,14 +266,14 @@ def show(
             if e.election:
                 changes = f"{e.election.body} ({e.election.rule})"
             t.add_row(e.date.isoformat(), e.id, e.name, e.kind, changes)
-        out.print(t)
+        out.print(_fit(t))
     if s.questions:
         t = Table(title="Questions")
         t.add_column("id")
         t.add_column("question")
         for q in s.questions:
             t.add_row(q.id, q.text)
-        out.print(t)
+        out.print(_fit(t))
 
 
 @app.command()
@@ -334,7 +365,7 @@ def render_run(result: RunResult, console: Console) -> None:
             if result.steps:
                 row.append(f"{result.positions[-1, i, j]:.1f}")
             t.add_row(*row)
-        console.print(t)
+        console.print(_fit(t))
     if result.series:
         for j, issue in enumerate(s.issues):
             t = Table(title=f"{issue.name}: per round")
@@ -343,7 +374,7 @@ def render_run(result: RunResult, console: Console) -> None:
                 t.add_column(name, justify="right")
             for k in range(result.steps):
                 t.add_row(str(k + 1), *(f"{v[k, j]:.2f}" for v in result.series.values()))
-            console.print(t)
+            console.print(_fit(t))
     if traj is not None:
         _render_dynamics(result, console)
     console.print("[bold]Forecast[/bold]")
@@ -380,7 +411,7 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
             t.add_column(col, justify="left" if col == "pair" else "right")
         for pair, series in data["alliances"].items():
             t.add_row(pair.replace("|", " - "), f"{series[0]:+.2f}", f"{series[-1]:+.2f}")
-        console.print(t)
+        console.print(_fit(t))
     bal = data["balance"]
     idx = [v for v in bal["index"] if v is not None]
     if idx:
@@ -398,7 +429,7 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
             armed = ", ".join(f"{a} {v[0]:.0f}->{v[-1]:.0f}" for a, v in sec["armed"].items())
             beliefs = ", ".join(f"{k}: {v[0]:.2f}->{v[-1]:.2f}" for k, v in sec["belief"].items())
             t.add_row(pair.replace("|", " - "), armed, beliefs, sec["verdict"].split(":")[0])
-        console.print(t)
+        console.print(_fit(t))
     for el in data["elections"]:
         t = Table(title=f"Election {el['event']} ({el['date']})")
         for col in ("contestant", "list", "votes", "seats"):
@@ -416,7 +447,7 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
                     f"{council['banzhaf'].get(a, 0.0):.3f}",
                 ]
             t.add_row(*row)
-        console.print(t)
+        console.print(_fit(t))
         if council:
             mwc = "; ".join(" + ".join(c) for c in council["minimal_winning_coalitions"])
             console.print(
@@ -541,8 +572,19 @@ def _band(q: Mapping[str, Any], fmt: str = "{:.1f}") -> str:
     )
 
 
-def render_ensemble(agg: Mapping[str, Any], manifest: Mapping[str, Any], console: Console) -> None:
-    """Print an ensemble's answers with probabilities and its forecast bands."""
+def render_ensemble(
+    agg: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+    console: Console,
+    dates: list[str] | None = None,
+) -> None:
+    """Print an ensemble's answers with probabilities and its forecast bands.
+
+    ``dates``: the date of each step of a political run, so that a date question's answer
+    reads as dates, not step numbers.
+    """
+    from factions.labels import step_label
+
     console.print(
         f"[bold]Ensemble[/bold] of {agg['members']} members: {manifest['scenario']}, "
         f"model {manifest['model']}, seed {manifest['seed']}, {manifest['method']} sampling of "
@@ -564,21 +606,26 @@ def render_ensemble(agg: Mapping[str, Any], manifest: Mapping[str, Any], console
         elif q["kind"] == "value":
             t.add_row(q["text"], _band(q, "{:.3g}"))
         else:
-            t.add_row(q["text"], ", ".join(f"step {k}: {_pct(v)}" for k, v in q["by_step"].items()))
-    console.print(t)
+            ranked = sorted(q["by_step"].items(), key=lambda kv: -kv[1])
+            t.add_row(q["text"], ", ".join(f"{step_label(k, dates)} {_pct(v)}" for k, v in ranked))
+    console.print(_fit(t))
     t = Table(title="Forecasts (median and bands)")
     t.add_column("issue")
     t.add_column("forecast")
     for issue, q in agg["forecasts"].items():
         t.add_row(issue, _band(q))
-    console.print(t)
+    console.print(_fit(t))
     for event, table in agg.get("elections", {}).items():
-        t = Table(title=f"Seats at {event} (median and bands)")
+        t = Table(
+            title=f"Seats at {event} (median and bands)",
+            caption="P(most seats): ties split, a tie of k contestants for most seats counts "
+            "1/k for each",
+        )
         for col in ("contestant", "seats", "P(most seats)"):
             t.add_column(col)
         for actor, q in table.items():
             t.add_row(actor, _band(q, "{:.0f}"), _pct(q["probability_most_seats"]))
-        console.print(t)
+        console.print(_fit(t))
 
 
 @app.command()
@@ -629,7 +676,10 @@ def ensemble(
     if as_json:
         sys.stdout.write(json.dumps(result.aggregates, indent=2) + "\n")
     else:
-        render_ensemble(result.aggregates, result.manifest, out)
+        from factions.labels import step_dates
+
+        dates = step_dates(s, result.manifest.get("dynamics"))
+        render_ensemble(result.aggregates, result.manifest, out, dates)
         out.print(f"Stored in {result.run.path}", markup=False)
         if report is not None:
             out.print(f"Wrote the report {report}", markup=False)
@@ -664,8 +714,9 @@ def runs_list(
     for r in runs:
         m = r.manifest()
         t.add_row(r.id, m.get("scenario", "?"), m.get("model", "?"), str(m.get("runs", "?")),
-                  m.get("status", "?"), m.get("updated", "?"))  # fmt: skip
-    out.print(t)
+                  m.get("status", "?"), str(m.get("updated", "?"))[:16].replace("T", " "),
+        )  # fmt: skip
+    out.print(_fit(t))
 
 
 def _find_run(run_id: str, root: Path | None) -> Any:
@@ -678,6 +729,18 @@ def _find_run(run_id: str, root: Path | None) -> Any:
     if not (path / "manifest.json").is_file():
         _fail([Problem("RUN", f"no run '{run_id}' in {base}")])
     return RunDir(path)
+
+
+def _run_dates(path: Path, manifest: Mapping[str, Any]) -> list[str] | None:
+    """The step dates of a stored run (None when its scenario cannot be read back)."""
+    from factions.labels import step_dates
+    from factions.scenario.io import parse_scenario
+
+    try:
+        s = parse_scenario(json.loads((path / "scenario.json").read_text("utf-8")))
+    except (OSError, ValueError, FactionsError):
+        return None
+    return step_dates(s, manifest.get("dynamics"))
 
 
 @runs_app.command("show")
@@ -700,7 +763,7 @@ def runs_show(
                 "factions_version", "created", "updated", "wall_seconds"):  # fmt: skip
         out.print(f"{key}: {manifest.get(key)}", markup=False)
     if agg:
-        render_ensemble(agg, manifest, out)
+        render_ensemble(agg, manifest, out, _run_dates(run.path, manifest))
 
 
 @runs_app.command("rm")
@@ -763,23 +826,27 @@ def sensitivity(
     out.print(f"[bold]What drives each answer[/bold] ({res.method}, {res.members} members)")
     texts = {q.id: q.text for q in s.questions}
     for qid, rows in res.rankings.items():
+        if not rows:
+            note = res.notes.get(qid, "no ranking")
+            out.print(f"{texts.get(qid, qid)}: {note}.", markup=False)
+            continue
         t = Table(title=texts.get(qid, qid))
         t.add_column("input")
+        t.add_column("path (in the scenario)")
         if res.method == "prcc":
             t.add_column("PRCC", justify="right")
             t.add_column("p-value", justify="right")
             for row in rows:
                 r, p = row["prcc"], row["p_value"]
-                t.add_row(row["input"], "-" if r is None else f"{r:+.3f}",
+                t.add_row(row["label"], row["input"], "-" if r is None else f"{r:+.3f}",
                           "-" if p is None else f"{p:.3g}")  # fmt: skip
         else:
             for col in ("S1", "ST", "ST 95% conf."):
                 t.add_column(col, justify="right")
             for row in rows:
-                t.add_row(
-                    row["input"], f"{row['S1']:.3f}", f"{row['ST']:.3f}", f"{row['ST_conf']:.3f}"
-                )
-        out.print(t)
+                t.add_row(row["label"], row["input"], f"{row['S1']:.3f}", f"{row['ST']:.3f}",
+                          f"{row['ST_conf']:.3f}")  # fmt: skip
+        out.print(_fit(t))
 
 
 def _check_report_target(target: Path | None) -> None:

@@ -228,3 +228,19 @@ def test_installed_entry_point_exit_code(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 6
     assert "Traceback" not in proc.stderr
+
+
+def test_tables_never_cut_ids_at_80_columns() -> None:
+    """In a pipe (80 columns) every id a user must type back is printed whole."""
+    from factions import load_scenario
+
+    r = runner.invoke(app, ["show", "iraq-2008"], env={"COLUMNS": "80"})
+    assert r.exit_code == 0
+    assert "…" not in r.stdout
+    assert "..." not in r.stdout
+    s = load_scenario("iraq-2008")
+    words = set(r.stdout.replace("│", " ").split())
+    for ident in [a.id for a in s.actors] + [i.id for i in s.issues] + [q.id for q in s.questions]:
+        assert ident in words, ident
+    # iraq-2008's actors have resources, not a stated capability: show the derived one.
+    assert "(derived)" in r.stdout

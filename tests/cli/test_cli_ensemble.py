@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from typer.testing import CliRunner
@@ -68,3 +69,63 @@ def test_sensitivity_json(tmp_path: Path) -> None:
     data = json.loads(r.stdout)
     assert data["method"] == "prcc"
     assert all(len(v) <= 3 for v in data["questions"].values())
+
+
+def _iraq_with(tmp_path: Path, *questions: dict[str, object]) -> Path:
+    """iraq-2008 with extra questions, as a file."""
+    import yaml
+
+    from factions import load_scenario
+    from factions.scenario.io import dumps_scenario
+
+    data = yaml.safe_load(dumps_scenario(load_scenario("iraq-2008")))
+    data["questions"] += list(questions)
+    path = tmp_path / "iraq-plus.yaml"
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), "utf-8")
+    return path
+
+
+WHEN = {"id": "when-cools", "text": "When does the Dawa-SIIC tie fall below 0.45?",
+        "kind": "date", "series": "tie:dawa:siic", "op": "<", "threshold": 0.45}  # fmt: skip
+ALWAYS = {"id": "always", "text": "Is support for the councils ever above -1?",
+          "series": "issue:support-councils", "op": ">=", "threshold": -1}  # fmt: skip
+
+
+def test_ensemble_prints_dates_and_split_seat_ties(tmp_path: Path) -> None:
+    path = _iraq_with(tmp_path, WHEN)
+    runs = tmp_path / "runs"
+    r = runner.invoke(app, ["ensemble", str(path), "-n", "30", "--runs-dir", str(runs)])
+    assert r.exit_code == 0, r.output
+    line = next(ln for ln in r.stdout.splitlines() if "When does the Dawa" in ln)
+    assert re.search(r"(20\d\d-\d\d-\d\d|never) \d+\.\d%", line), line
+    assert "step " not in r.stdout
+    assert "P(most seats): ties split" in " ".join(r.stdout.split())
+    assert f"Stored in {runs}" in r.stdout  # one line, never wrapped
+    run_id = next(runs.iterdir()).name
+    shown = runner.invoke(app, ["runs", "show", run_id, "--runs-dir", str(runs)])
+    assert shown.exit_code == 0, shown.output
+    assert "step " not in shown.stdout
+
+
+def test_sensitivity_labels_inputs_and_says_when_an_answer_never_varies(tmp_path: Path) -> None:
+    from factions import load_scenario
+    from factions.labels import input_label
+
+    path = _iraq_with(tmp_path, ALWAYS)
+    args = ["sensitivity", str(path), "-n", "120", "--runs-dir", str(tmp_path / "runs")]
+    r = runner.invoke(app, [*args, "--json"])
+    assert r.exit_code == 0, r.output
+    data = json.loads(r.stdout)
+    s = load_scenario(str(path))
+    rows = [row for rows in data["questions"].values() for row in rows]
+    assert rows
+    for row in rows:
+        assert row["label"] == input_label(s, row["input"]) != row["input"]
+    assert data["questions"]["always"] == []
+    assert "never varies (yes in every member)" in data["notes"]["always"]
+    text = runner.invoke(app, args)
+    assert text.exit_code == 0, text.output
+    assert "Is support for the councils ever above -1?: the answer never varies" in " ".join(
+        text.stdout.split()
+    )
+    assert rows[0]["label"] in text.stdout

@@ -321,6 +321,10 @@ def test_ensemble_run_dir(iraq_run: Path) -> None:
         for b in boxes:
             vals = [b[k][0] for k in ("lowerfence", "q1", "median", "q3", "upperfence")]
             assert vals == sorted(vals)
+        # The table gives whole seats (quantiles interpolate: never "159.2 seats").
+        for row in figs[f"election-{ev}-table"]["rows"]:
+            for cell in row[1:4]:
+                assert re.fullmatch(r"\d+( to \d+)?", str(cell)), row
 
     # Sensitivity: 60 members for 76 inputs is too few for PRCC, and the report says so.
     table = figs["sensitivity"]

@@ -477,9 +477,16 @@ def aggregate(run: RunDir, scenario: Scenario) -> dict[str, Any]:
     elections: dict[str, Any] = {}
     for c in seats_cols:
         _, actor, event = c.split(":")
-        others = [o for o in seats_cols if o != c and o.endswith(f":{event}")]
-        cond = " AND ".join(f"{_q(c)} >= {_q(o)}" for o in others) or "TRUE"
-        most = _scalar(con, f"SELECT count_if({cond}) FROM {members}")
+        rivals = [_q(o) for o in seats_cols if o.endswith(f":{event}")]
+        # P(most seats) with ties split: a member where k contestants share the most seats
+        # counts 1/k for each, so the column sums to 1 (ties used to count for every one).
+        top = f"greatest({', '.join(rivals)})"
+        tied = " + ".join(f"CAST({o} = {top} AS DOUBLE)" for o in rivals)
+        row = con.execute(
+            f"SELECT coalesce(sum(CASE WHEN {_q(c)} = {top} THEN 1.0 / ({tied}) END), 0) "
+            f"FROM {members}"
+        ).fetchone()
+        most = float(row[0]) if row else 0.0
         elections.setdefault(event, {})[actor] = {
             **quantiles(_q(c), members),
             "probability_most_seats": most / n,
