@@ -37,8 +37,28 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=True)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Console(Console):
+    """rich's console, but a closed pipe (``factions run | head -1``) ends the command with
+    status 0, as ``cat`` and ``grep`` do, not 1 (rich's default)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _quiet_stdout()
+        raise SystemExit(0)
+
+
+def _console(**kw: Any) -> Console:
+    """A console that honours NO_COLOR (https://no-color.org) fully: no colour, and no bold
+    or italic either (rich alone drops only the colours)."""
+    if os.environ.get("NO_COLOR"):
+        kw["color_system"] = None
+    return _Console(highlight=False, soft_wrap=True, **kw)
+
+
+out = _console()
+err = _console(stderr=True)
 
 EXIT_BAD_INPUT = 2
 
@@ -945,9 +965,34 @@ def serve(
 
 
 def main() -> None:
-    """Entry point: run the app, turning any factions error into exit status 2."""
+    """Entry point: run the app, turning any factions error into exit status 2.
+
+    A reader that stops early (``factions run | head -1``) is not an error: a closed pipe
+    ends the command quietly with status 0, as ``cat`` and ``grep`` do.
+    """
     try:
         app()
     except FactionsError as e:  # pragma: no cover - the commands catch these themselves
         err.print(str(e), markup=False)
         sys.exit(EXIT_BAD_INPUT)
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(0)
+    except SystemExit as e:
+        # typer (like click) turns a closed pipe into exit 1 after wrapping the streams in
+        # a PacifyFlushWrapper; that wrapper is how we know the reader went away.
+        if e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _quiet_stdout()
+            sys.exit(0)
+        raise
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that Python's own flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
