@@ -297,6 +297,30 @@ def show(
 
 
 @app.command()
+def new(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The new scenario's id.")],
+    folder: Annotated[
+        Path,
+        typer.Option("--out", metavar="DIR", help="Write NAME.yaml into this folder."),
+    ] = Path("."),
+) -> None:
+    """Write NAME.yaml: a commented scenario skeleton that validates and runs."""
+    from factions.new import write_skeleton
+
+    if not folder.is_dir():
+        _fail([Problem("--out", f"no such folder '{folder}' (create it first)")])
+    try:
+        path = write_skeleton(name, folder)
+    except ValueError as e:
+        _fail([Problem("NAME", str(e))])
+    except FileExistsError:
+        _fail([Problem("NAME", f"'{folder / (name + '.yaml')}' exists already; not overwritten")])
+    except OSError as e:
+        _fail([Problem("--out", f"cannot write into '{folder}': {e.strerror or e}")])
+    out.print(f"Wrote {path}: edit it, then `factions run {path}`", markup=False)
+
+
+@app.command()
 def validate(
     files: Annotated[
         list[str], typer.Argument(metavar="SCENARIO", help="Scenario files (or built-in names).")
