@@ -538,6 +538,14 @@ def run(
     model: ModelOption = "mean",
     seed: SeedOption = 0,
     as_json: JsonOption = False,
+    fmt: Annotated[
+        Literal["text", "json", "csv", "parquet"],
+        typer.Option(
+            "--format",
+            help="What to print on stdout: text (the forecast), json (as --json), or every "
+            "series as a tidy table (member, step, date, series, value) in csv or parquet.",
+        ),
+    ] = "text",
     out_dir: Annotated[
         Path | None,
         typer.Option(
@@ -551,6 +559,8 @@ def run(
 ) -> None:
     """Run a model on a scenario and print the forecast."""
     _check_report_target(report)
+    if fmt == "parquet" and sys.stdout.isatty():
+        _fail([Problem("--format", "parquet is binary: redirect it (> run.parquet)")])
     s = _load(scenario)
     try:
         result = simulate(s, model, seed=seed, options=_kernel_options(model, kernels))
@@ -573,7 +583,9 @@ def run(
         )
     if report is not None:
         _write_report(result, report)
-    if as_json:
+    if fmt in ("csv", "parquet"):
+        _write_table(result.to_arrow(), fmt)
+    elif as_json or fmt == "json":
         sys.stdout.write(text + "\n")
     else:
         render_run(result, out)
@@ -581,6 +593,24 @@ def run(
             out.print(f"Wrote {out_dir}/result.json, forecast.txt, scenario.yaml", markup=False)
         if report is not None:
             out.print(f"Wrote the report {report}", markup=False)
+
+
+def _write_table(table: Any, fmt: str) -> None:
+    """A tidy table on stdout as CSV (text) or Parquet (binary)."""
+    sys.stdout.flush()
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf)
+        sys.stdout.buffer.write(buf.getvalue())
+    else:
+        import pyarrow.parquet as pq
+
+        buf = io.BytesIO()
+        pq.write_table(table, buf)
+        sys.stdout.buffer.write(buf.getvalue())
+    sys.stdout.buffer.flush()
 
 
 def _kernel_options(model: str, kernels: str) -> dict[str, Any]:

@@ -291,6 +291,24 @@ class EnsembleResult:
     manifest: dict[str, Any]
     aggregates: dict[str, Any] = field(default_factory=dict)
 
+    def to_arrow(self) -> Any:
+        """Every member's series as a tidy ``pyarrow.Table``: member, step, date, series,
+        value (see :mod:`factions.frames`)."""
+        from factions.frames import ensemble_table
+
+        return ensemble_table(self.run.path)
+
+    def to_frame(self) -> Any:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas: ``factions[frames]``)."""
+        from factions.frames import to_frame
+
+        return to_frame(self.to_arrow())
+
+    def _repr_html_(self) -> str:
+        from factions.frames import ensemble_html
+
+        return ensemble_html(self.aggregates, self.manifest)
+
 
 def run_ensemble(
     scenario: Scenario,

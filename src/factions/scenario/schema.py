@@ -635,6 +635,12 @@ class Scenario(_Model):
         return _check_refs(self, info)
 
     # -- conveniences --------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        """A notebook's view: the actors as a table and the positions as a chart."""
+        from factions.frames import scenario_html
+
+        return scenario_html(self)
+
     @property
     def id(self) -> str:
         """The scenario's id."""
