@@ -255,7 +255,11 @@ def show(
         t.add_row(st.actor, st.issue, _num(st.position), _num(st.salience), _mark(st))
     out.print(_fit(t))
     if s.resources:
-        t = Table(title="Resources")
+        t = Table(
+            title="Resources",
+            caption="amounts of each resource as given; a run weighs them into capability per "
+            "arena (bargaining, electoral, armed), which is what `factions run` reports",
+        )
         for c in ("actor", "kind", "amount", "basis"):
             t.add_column(c)
         for r in s.resources:
@@ -441,7 +445,7 @@ def render_run(result: RunResult, console: Console) -> None:
 def _render_dynamics(result: RunResult, console: Console) -> None:
     """The story, then tables of alliances, security and elections (political runs)."""
     from factions.forecast import trajectory_json
-    from factions.story import story
+    from factions.story import _signed, story
 
     console.print("[bold]The story, month by month[/bold]")
     for month in story(result):
@@ -454,7 +458,7 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
         for col in ("pair", "start", "end"):
             t.add_column(col, justify="left" if col == "pair" else "right")
         for pair, series in data["alliances"].items():
-            t.add_row(pair.replace("|", " - "), f"{series[0]:+.2f}", f"{series[-1]:+.2f}")
+            t.add_row(pair.replace("|", " - "), _signed(series[0]), _signed(series[-1]))
         console.print(_fit(t))
     bal = data["balance"]
     idx = [v for v in bal["index"] if v is not None]
@@ -466,13 +470,18 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
             markup=False,
         )
     if data["security"]:
-        t = Table(title="Security dilemma (armed strength and beliefs, start -> end)")
-        for col in ("pair", "armed", "beliefs (p aggressive)", "verdict"):
+        t = Table(
+            title="Security dilemma (armed capability and beliefs, start -> end)",
+            caption="armed capability: each actor's resources weighted for the armed arena, "
+            "with allies' help (not the armed_strength resource of `factions show`); "
+            "beliefs: the probability each puts on the other being aggressive",
+        )
+        for col in ("pair", "armed capability", "beliefs (p aggressive)", "verdict, and why"):
             t.add_column(col)
         for pair, sec in data["security"].items():
             armed = ", ".join(f"{a} {v[0]:.0f}->{v[-1]:.0f}" for a, v in sec["armed"].items())
             beliefs = ", ".join(f"{k}: {v[0]:.2f}->{v[-1]:.2f}" for k, v in sec["belief"].items())
-            t.add_row(pair.replace("|", " - "), armed, beliefs, sec["verdict"].split(":")[0])
+            t.add_row(pair.replace("|", " - "), armed, beliefs, sec["verdict"])
         console.print(_fit(t))
     for el in data["elections"]:
         t = Table(title=f"Election {el['event']} ({el['date']})")
