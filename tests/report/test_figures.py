@@ -168,6 +168,8 @@ def test_single_political_run(iraq: RunResult) -> None:
         assert fig["caption"] == entry["verdict"]
         beliefs = [t for t in fig["data"] if t.get("yaxis") == "y2"]
         assert [t["y"] for t in beliefs] == [pytest.approx(v) for v in entry["belief"].values()]
+        # The belief axis has round ticks of its own (not 13, 33, 54 % from the left axis).
+        assert fig["layout"]["yaxis2"]["tickvals"] == [0, 0.25, 0.5, 0.75, 1]
 
     # Elections: shares add up to 100 %, the table has the seats.
     el = data["elections"][0]

@@ -829,6 +829,8 @@
         clear(resultsPane);
         renderResults(resultsPane, out, { label, previous: st.lastResult });
         st.lastResult = out;
+        // One column (narrow windows): the results are below the editor; bring them into view.
+        if (window.matchMedia("(max-width: 1000px)").matches) resultsPane.scrollIntoView({ block: "start" });
       } catch (err) {
         clear(resultsPane).append(el("div", { class: "card" }, el("h2", { text: "The run failed" }), el("pre", { text: problemText(err) })));
       } finally {
