@@ -64,3 +64,18 @@ def test_new_writes_a_commented_skeleton_that_validates_and_runs(tmp_path: Path)
     bad = runner.invoke(app, ["new", "../escape", "--out", str(tmp_path)])
     assert bad.exit_code == 2
     assert "NAME: must be an identifier" in bad.stderr
+
+
+def test_readme_names_every_extra() -> None:
+    """The README says how to add each extra that `make run` leaves out (item 16)."""
+    import tomllib
+
+    root = EXAMPLES.parent
+    extras = tomllib.loads((root / "pyproject.toml").read_text())["project"][
+        "optional-dependencies"
+    ]
+    readme = (root / "README.md").read_text("utf-8")
+    assert "`make run` installs the core only" in readme
+    for name in extras:
+        if name != "dev":
+            assert f'".[{name}]"' in readme, name
