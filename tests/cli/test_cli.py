@@ -244,3 +244,32 @@ def test_tables_never_cut_ids_at_80_columns() -> None:
         assert ident in words, ident
     # iraq-2008's actors have resources, not a stated capability: show the derived one.
     assert "(derived)" in r.stdout
+
+
+def test_every_option_and_argument_has_help_and_a_readable_placeholder() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+
+    def commands(cmd, path):  # type: ignore[no-untyped-def]
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                yield from commands(sub, [*path, name])
+        else:
+            yield path, cmd
+
+    seen = 0
+    for path, cmd in commands(group, []):
+        for p in cmd.params:
+            if p.name in ("help",):
+                continue
+            seen += 1
+            assert (getattr(p, "help", None) or "").strip(), (path, p.name)
+        r = runner.invoke(app, [*path, "--help"])
+        assert r.exit_code == 0
+        assert "<int range>" not in r.stdout, (path, r.stdout)
+    assert seen > 30
+    help_run = runner.invoke(app, ["run", "--help"]).stdout
+    for model in ("mean", "median", "eum", "smp"):
+        assert model in help_run
