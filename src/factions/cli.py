@@ -741,6 +741,7 @@ def ensemble(
     from factions.progress import rich_progress
 
     _check_report_target(report)
+    _check_runs_dir(runs_dir)
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:
@@ -772,9 +773,16 @@ runs_app = typer.Typer(help="List, show and remove stored ensemble runs.", no_ar
 app.add_typer(runs_app, name="runs")
 
 
+def _check_runs_dir(root: Path | None) -> None:
+    """--runs-dir names a folder (created when missing), never a file."""
+    if root is not None and root.exists() and not root.is_dir():
+        _fail([Problem("--runs-dir", f"'{root}' is not a folder")])
+
+
 def _runs_root(root: Path | None) -> Path:
     from factions.store import default_runs_dir
 
+    _check_runs_dir(root)
     return root if root is not None else default_runs_dir()
 
 
@@ -891,6 +899,7 @@ def sensitivity(
     from factions.ensemble.sensitivity import run_sensitivity
     from factions.progress import rich_progress
 
+    _check_runs_dir(runs_dir)
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:
@@ -1016,6 +1025,7 @@ def serve(
     ] = None,
 ) -> None:
     """Start the local web app (open http://127.0.0.1:8000 in a browser)."""
+    _check_runs_dir(runs_dir)
     try:
         from factions.web.app import serve as serve_app
     except ImportError as e:

@@ -139,7 +139,8 @@ def _commands(root: Path) -> dict[str, st.SearchStrategy[tuple[list[str], ...]]]
         st.just(["serve"]),
         st.just([]),
         _options({"--port": _ints(1, 65535), "--host": st.just("127.0.0.1"),
-                  "--runs-dir": _paths(root, "runs"), "--scenarios-dir": _paths(root, "sc")}),
+                  "--runs-dir": _paths(root, "runs", "taken"),
+                  "--scenarios-dir": _paths(root, "sc")}),
     )  # fmt: skip
     simple = st.tuples(
         st.sampled_from([["show"], ["validate"], ["schema"], ["scenarios"]]),
