@@ -167,6 +167,7 @@ def test_every_command_exits_0_or_2_never_a_traceback(
 
     served: list[dict[str, Any]] = []
     monkeypatch.setattr(web_app, "serve", lambda **kw: served.append(kw))
+    monkeypatch.chdir(workdir)  # `report` writes SOURCE-report.html here by default
     parts = data.draw(_commands(workdir)[command])
     args = [a for part in parts for a in part]
     r = runner.invoke(app, args)
