@@ -439,3 +439,19 @@ def test_views_are_frozen(iraq: RunResult) -> None:
     assert isinstance(view, RunView)
     with pytest.raises(AttributeError):
         view.label = "x"  # type: ignore[misc]
+
+
+def test_legends_name_actors_one_way(iraq: RunResult) -> None:
+    """Legends use actor ids throughout, never ids for some actors and names for others."""
+    figures = run_figures(view_of_result(iraq))
+    names = {a.name for a in iraq.scenario.actors if a.name != a.id}
+    ids = {a.id for a in iraq.scenario.actors}
+    used: set[str] = set()
+    for f in figures:
+        if f["kind"] != "plotly":
+            continue
+        for t in f["data"]:
+            name = str(t.get("name", ""))
+            assert not any(name.startswith(n) for n in names), (f["id"], name)
+            used.update(w for w in re.split(r"[ –]+", name) if w in ids)
+    assert used  # the legends do name actors (by id)

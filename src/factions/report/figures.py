@@ -238,8 +238,9 @@ def _rgba(color: str, alpha: float) -> str:
 
 
 def _short(actor: Actor) -> str:
-    """A legend label: the actor's name when short, else its id."""
-    return actor.name if len(actor.name) <= 24 else actor.id
+    """A legend label: always the actor's id (short, and what a user types), never a mix of
+    ids and names; the full name is in the hover text and the actors' table."""
+    return actor.id
 
 
 class _Ctx:
