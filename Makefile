@@ -30,11 +30,24 @@ lint: $(VENV)/.dev-stamp
 typecheck: $(VENV)/.dev-stamp
 	$(BIN)/mypy
 
-# Browser tests drive Debian's chromium (never a downloaded browser).
+# Browser tests drive Debian's chromium (never a downloaded browser). When another
+# installer holds apt's lock, wait for it (up to APT_LOCK_WAIT seconds, saying so) and
+# retry a failed install twice, instead of failing at once.
+CHROMIUM        ?= chromium
+APT_GET         ?= apt-get
+APT_LOCK_WAIT   ?= 600
+APT_RETRY_DELAY ?= 10
+APT := $(APT_GET) -o DPkg::Lock::Timeout=$(APT_LOCK_WAIT)
 browser:
-	@command -v chromium >/dev/null 2>&1 || command -v /usr/bin/chromium >/dev/null 2>&1 || \
+	@command -v $(CHROMIUM) >/dev/null 2>&1 || command -v /usr/bin/$(CHROMIUM) >/dev/null 2>&1 || \
 	  { echo "installing Debian's chromium for the browser tests"; \
-	    (apt-get update -qq && apt-get install -y -qq chromium) >/dev/null; }
+	    echo "(if another installer holds apt's lock, apt-get waits for it, up to $(APT_LOCK_WAIT) s)"; \
+	    for try in 1 2 3; do \
+	      ($(APT) update -qq && $(APT) install -y -qq chromium) >/dev/null && break; \
+	      [ $$try = 3 ] && { echo "could not install chromium with apt-get (3 tries)"; exit 1; }; \
+	      echo "apt-get failed (try $$try of 3); retrying in $(APT_RETRY_DELAY) s"; \
+	      sleep $(APT_RETRY_DELAY); \
+	    done; }
 
 pytest: $(VENV)/.dev-stamp browser
 	$(BIN)/pytest

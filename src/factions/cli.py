@@ -14,7 +14,7 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
 
 import typer
 from rich.console import Console
@@ -38,17 +38,121 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+class _Console(Console):
+    """rich's console, but a closed pipe (``factions run | head -1``) ends the command with
+    status 0, as ``cat`` and ``grep`` do, not 1 (rich's default)."""
+
+    def on_broken_pipe(self) -> None:
+        self.quiet = True
+        _quiet_stdout()
+        raise SystemExit(0)
+
+
+def _console(**kw: Any) -> Console:
+    """A console that honours NO_COLOR (https://no-color.org) fully: no colour, and no bold
+    or italic either (rich alone drops only the colours)."""
+    if os.environ.get("NO_COLOR"):
+        kw["color_system"] = None
+    return _Console(highlight=False, soft_wrap=True, **kw)
+
+
+out = _console()
+err = _console(stderr=True)
 
 EXIT_BAD_INPUT = 2
 
+# Every option is checked here, at the boundary, by typer: a bad value exits 2 with
+# "Invalid value for '--name'", never a traceback from deep inside a model. An option name
+# has one meaning in every command: --runs is a count of members, --runs-dir the directory
+# of stored runs, --out a folder of output files, --report an HTML report file.
+if TYPE_CHECKING:
+    ModelName = str
+    KernelName = str
+    SampleMethod = str
+    BackendName = str
+else:
+    ModelName = Literal[tuple(sorted(ENGINES))]
+    KernelName = Literal["numpy", "jax"]
+    SampleMethod = Literal["lhs", "sobol", "random"]
+    BackendName = Literal["local", "processes", "dask"]
+
 KernelsOption = Annotated[
-    str, typer.Option("--kernels", help="Array backend of the eum kernels: numpy or jax.")
+    KernelName,
+    typer.Option("--kernels", help="Array backend of the eum kernels: numpy or jax."),
 ]
 ReportOption = Annotated[
-    Path | None, typer.Option("--report", help="Also write an HTML report here.")
+    Path | None,
+    typer.Option(
+        "--report",
+        metavar="FILE.html",
+        help="Also write a self-contained HTML report to this file (its folder must exist).",
+    ),
 ]
+ModelOption = Annotated[
+    ModelName,
+    typer.Option(
+        "--model",
+        "-m",
+        help="The bargaining model: "
+        + "; ".join(f"{k} ({v.title.split(' (')[0]})" for k, v in sorted(ENGINES.items()))
+        + ".",
+    ),
+]
+SeedOption = Annotated[
+    int,
+    typer.Option(
+        "--seed",
+        min=0,
+        metavar="SEED",
+        help="Random seed, a non-negative integer (0 is a seed like any other).",
+    ),
+]
+RunsDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--runs-dir",
+        metavar="DIR",
+        help="Directory of stored ensemble runs (default $FACTIONS_RUNS or ./runs).",
+    ),
+]
+BackendOption = Annotated[
+    BackendName,
+    typer.Option("--backend", help="Where members run: local, processes or dask."),
+]
+SchedulerOption = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler", metavar="tcp://HOST:PORT", help="A Dask scheduler (with --backend dask)."
+    ),
+]
+WorkersOption = Annotated[
+    int | None,
+    typer.Option("--workers", min=1, metavar="N", help="Worker processes (processes, dask)."),
+]
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+#: Columns holding what a user types back (ids, paths, dates): never cut, never wrapped.
+ID_COLUMNS = frozenset(
+    {"id", "actor", "issue", "a", "b", "kind", "run", "scenario", "model", "status", "date",
+     "contestant", "list", "pair", "path (in the scenario)"}
+)  # fmt: skip
+
+
+def _fit(table: Table) -> Table:
+    """Fit a table to the terminal without cutting an id: id columns keep their full width
+    (``support-councils``, never ``support-coun...``); descriptions fold onto more lines."""
+    for col in table.columns:
+        if str(col.header) in ID_COLUMNS:
+            cells = [len(str(c)) for c in col._cells] or [0]
+            col.no_wrap = True
+            col.min_width = max(max(cells), len(str(col.header)))
+        else:
+            col.overflow = "fold"
+            col.min_width = min(len(str(col.header)), 10)
+    return table
 
 
 def _fail(problems: list[Problem], source: str | None = None) -> NoReturn:
@@ -110,7 +214,9 @@ def _mark(rec: Any) -> str:
 
 @app.command()
 def show(
-    scenario: Annotated[str, typer.Argument(help="A built-in name or a scenario file.")],
+    scenario: Annotated[
+        str, typer.Argument(metavar="SCENARIO", help="A built-in name or a scenario file.")
+    ],
 ) -> None:
     """Show a scenario's actors, issues, stances, resources, ties and events as tables."""
     s = _load(scenario)
@@ -118,12 +224,22 @@ def show(
     out.print(f"[bold]{m.id}[/bold]: {m.title} (as of {m.date.isoformat()})")
     if m.description:
         out.print(m.description, markup=False)
-    t = Table(title="Actors")
+    from factions.scenario.arrays import to_arrays
+
+    arr = to_arrays(s)
+    t = Table(
+        title="Actors",
+        caption="capability: the actor's bargaining weight, as stated, or derived: the sum of "
+        "its resources (see Resources)",
+    )
     for c in ("id", "name", "kind", "capability"):
         t.add_column(c)
-    for a in s.actors:
-        t.add_row(a.id, a.name, a.kind, _num(a.capability))
-    out.print(t)
+    for k, a in enumerate(s.actors):
+        cap = (
+            f"{arr.capability[k]:g} (derived)" if arr.capability_derived[k] else _num(a.capability)
+        )
+        t.add_row(a.id, a.name, a.kind, cap)
+    out.print(_fit(t))
     t = Table(title="Issues")
     for c in ("id", "name", "scale", "low end", "high end"):
         t.add_column(c)
@@ -132,27 +248,31 @@ def show(
         t.add_row(
             i.id, i.name, f"{sc.low:g}-{sc.high:g} {sc.unit}".strip(), sc.low_label, sc.high_label
         )
-    out.print(t)
+    out.print(_fit(t))
     t = Table(title="Stances")
     for c in ("actor", "issue", "position", "salience", "basis"):
         t.add_column(c)
     for st in s.stances:
         t.add_row(st.actor, st.issue, _num(st.position), _num(st.salience), _mark(st))
-    out.print(t)
+    out.print(_fit(t))
     if s.resources:
-        t = Table(title="Resources")
+        t = Table(
+            title="Resources",
+            caption="amounts of each resource as given; a run weighs them into capability per "
+            "arena (bargaining, electoral, armed), which is what `factions run` reports",
+        )
         for c in ("actor", "kind", "amount", "basis"):
             t.add_column(c)
         for r in s.resources:
             t.add_row(r.actor, r.kind, _num(r.amount), _mark(r) or _mark(r.amount))
-        out.print(t)
+        out.print(_fit(t))
     if s.ties:
         t = Table(title="Ties")
         for c in ("a", "b", "kind", "strength", "basis"):
             t.add_column(c)
         for tie in s.ties:
             t.add_row(tie.a, tie.b, tie.kind, _num(tie.strength), _mark(tie) or _mark(tie.strength))
-        out.print(t)
+        out.print(_fit(t))
     if s.events:
         t = Table(title="Events")
         for c in ("date", "id", "name", "kind", "changes"):
@@ -171,19 +291,45 @@ def show(
             if e.election:
                 changes = f"{e.election.body} ({e.election.rule})"
             t.add_row(e.date.isoformat(), e.id, e.name, e.kind, changes)
-        out.print(t)
+        out.print(_fit(t))
     if s.questions:
         t = Table(title="Questions")
         t.add_column("id")
         t.add_column("question")
         for q in s.questions:
             t.add_row(q.id, q.text)
-        out.print(t)
+        out.print(_fit(t))
+
+
+@app.command()
+def new(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="The new scenario's id.")],
+    folder: Annotated[
+        Path,
+        typer.Option("--out", metavar="DIR", help="Write NAME.yaml into this folder."),
+    ] = Path("."),
+) -> None:
+    """Write NAME.yaml: a commented scenario skeleton that validates and runs."""
+    from factions.new import write_skeleton
+
+    if not folder.is_dir():
+        _fail([Problem("--out", f"no such folder '{folder}' (create it first)")])
+    try:
+        path = write_skeleton(name, folder)
+    except ValueError as e:
+        _fail([Problem("NAME", str(e))])
+    except FileExistsError:
+        _fail([Problem("NAME", f"'{folder / (name + '.yaml')}' exists already; not overwritten")])
+    except OSError as e:
+        _fail([Problem("--out", f"cannot write into '{folder}': {e.strerror or e}")])
+    out.print(f"Wrote {path}: edit it, then `factions run {path}`", markup=False)
 
 
 @app.command()
 def validate(
-    files: Annotated[list[str], typer.Argument(help="Scenario files (or built-in names).")],
+    files: Annotated[
+        list[str], typer.Argument(metavar="SCENARIO", help="Scenario files (or built-in names).")
+    ],
 ) -> None:
     """Check scenario files: exit 0 when all are valid, else 2 with one line per problem."""
     bad = False
@@ -271,7 +417,7 @@ def render_run(result: RunResult, console: Console) -> None:
             if result.steps:
                 row.append(f"{result.positions[-1, i, j]:.1f}")
             t.add_row(*row)
-        console.print(t)
+        console.print(_fit(t))
     if result.series:
         for j, issue in enumerate(s.issues):
             t = Table(title=f"{issue.name}: per round")
@@ -280,7 +426,7 @@ def render_run(result: RunResult, console: Console) -> None:
                 t.add_column(name, justify="right")
             for k in range(result.steps):
                 t.add_row(str(k + 1), *(f"{v[k, j]:.2f}" for v in result.series.values()))
-            console.print(t)
+            console.print(_fit(t))
     if traj is not None:
         _render_dynamics(result, console)
     console.print("[bold]Forecast[/bold]")
@@ -303,7 +449,7 @@ def render_run(result: RunResult, console: Console) -> None:
 def _render_dynamics(result: RunResult, console: Console) -> None:
     """The story, then tables of alliances, security and elections (political runs)."""
     from factions.forecast import trajectory_json
-    from factions.story import story
+    from factions.story import _signed, story
 
     console.print("[bold]The story, month by month[/bold]")
     for month in story(result):
@@ -316,8 +462,8 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
         for col in ("pair", "start", "end"):
             t.add_column(col, justify="left" if col == "pair" else "right")
         for pair, series in data["alliances"].items():
-            t.add_row(pair.replace("|", " - "), f"{series[0]:+.2f}", f"{series[-1]:+.2f}")
-        console.print(t)
+            t.add_row(pair.replace("|", " - "), _signed(series[0]), _signed(series[-1]))
+        console.print(_fit(t))
     bal = data["balance"]
     idx = [v for v in bal["index"] if v is not None]
     if idx:
@@ -328,14 +474,19 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
             markup=False,
         )
     if data["security"]:
-        t = Table(title="Security dilemma (armed strength and beliefs, start -> end)")
-        for col in ("pair", "armed", "beliefs (p aggressive)", "verdict"):
+        t = Table(
+            title="Security dilemma (armed capability and beliefs, start -> end)",
+            caption="armed capability: each actor's resources weighted for the armed arena, "
+            "with allies' help (not the armed_strength resource of `factions show`); "
+            "beliefs: the probability each puts on the other being aggressive",
+        )
+        for col in ("pair", "armed capability", "beliefs (p aggressive)", "verdict, and why"):
             t.add_column(col)
         for pair, sec in data["security"].items():
             armed = ", ".join(f"{a} {v[0]:.0f}->{v[-1]:.0f}" for a, v in sec["armed"].items())
             beliefs = ", ".join(f"{k}: {v[0]:.2f}->{v[-1]:.2f}" for k, v in sec["belief"].items())
-            t.add_row(pair.replace("|", " - "), armed, beliefs, sec["verdict"].split(":")[0])
-        console.print(t)
+            t.add_row(pair.replace("|", " - "), armed, beliefs, sec["verdict"])
+        console.print(_fit(t))
     for el in data["elections"]:
         t = Table(title=f"Election {el['event']} ({el['date']})")
         for col in ("contestant", "list", "votes", "seats"):
@@ -353,7 +504,7 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
                     f"{council['banzhaf'].get(a, 0.0):.3f}",
                 ]
             t.add_row(*row)
-        console.print(t)
+        console.print(_fit(t))
         if council:
             mwc = "; ".join(" + ".join(c) for c in council["minimal_winning_coalitions"])
             console.print(
@@ -367,8 +518,9 @@ def _write_outputs(target: Path, files: Mapping[str, str]) -> None:
     if target.exists() and not target.is_dir():
         _fail([Problem("--out", f"'{target}' exists and is not a directory")])
     parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        _fail([Problem("--out", f"no such folder '{parent}' (create it first)")])
     try:
-        parent.mkdir(parents=True, exist_ok=True)
         staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
     except OSError as e:
         _fail([Problem("--out", f"cannot create '{target}': {e.strerror or e}")])
@@ -391,23 +543,37 @@ def _write_outputs(target: Path, files: Mapping[str, str]) -> None:
 def run(
     scenario: Annotated[
         str,
-        typer.Argument(help="A built-in name or a scenario file (YAML, JSON, TOML, KTAB, BDM)."),
+        typer.Argument(
+            metavar="SCENARIO",
+            help="A built-in name or a scenario file (YAML, JSON, TOML, KTAB, BDM).",
+        ),
     ] = "iraq-2008",
-    model: Annotated[str, typer.Option("--model", "-m", help="The bargaining model.")] = "mean",
-    seed: Annotated[
-        int, typer.Option("--seed", help="Random seed (0 is a seed like any other).")
-    ] = 0,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print one JSON object on stdout.")
-    ] = False,
+    model: ModelOption = "mean",
+    seed: SeedOption = 0,
+    as_json: JsonOption = False,
+    fmt: Annotated[
+        Literal["text", "json", "csv", "parquet"],
+        typer.Option(
+            "--format",
+            help="What to print on stdout: text (the forecast), json (as --json), or every "
+            "series as a tidy table (member, step, date, series, value) in csv or parquet.",
+        ),
+    ] = "text",
     out_dir: Annotated[
         Path | None,
-        typer.Option("--out", help="Also write result.json, forecast.txt, scenario.yaml here."),
+        typer.Option(
+            "--out",
+            metavar="DIR",
+            help="Also write result.json, forecast.txt, scenario.yaml into this folder.",
+        ),
     ] = None,
     kernels: KernelsOption = "numpy",
     report: ReportOption = None,
 ) -> None:
     """Run a model on a scenario and print the forecast."""
+    _check_report_target(report)
+    if fmt == "parquet" and sys.stdout.isatty():
+        _fail([Problem("--format", "parquet is binary: redirect it (> run.parquet)")])
     if model not in ENGINES:
         _fail(
             [
@@ -441,7 +607,9 @@ def run(
         )
     if report is not None:
         _write_report(result, report)
-    if as_json:
+    if fmt in ("csv", "parquet"):
+        _write_table(result.to_arrow(), fmt)
+    elif as_json or fmt == "json":
         sys.stdout.write(text + "\n")
     else:
         render_run(result, out)
@@ -449,6 +617,24 @@ def run(
             out.print(f"Wrote {out_dir}/result.json, forecast.txt, scenario.yaml", markup=False)
         if report is not None:
             out.print(f"Wrote the report {report}", markup=False)
+
+
+def _write_table(table: Any, fmt: str) -> None:
+    """A tidy table on stdout as CSV (text) or Parquet (binary)."""
+    sys.stdout.flush()
+    if fmt == "csv":
+        import pyarrow.csv as pacsv
+
+        buf = io.BytesIO()
+        pacsv.write_csv(table, buf)
+        sys.stdout.buffer.write(buf.getvalue())
+    else:
+        import pyarrow.parquet as pq
+
+        buf = io.BytesIO()
+        pq.write_table(table, buf)
+        sys.stdout.buffer.write(buf.getvalue())
+    sys.stdout.buffer.flush()
 
 
 def _kernel_options(model: str, kernels: str) -> dict[str, Any]:
@@ -484,8 +670,19 @@ def _band(q: Mapping[str, Any], fmt: str = "{:.1f}") -> str:
     )
 
 
-def render_ensemble(agg: Mapping[str, Any], manifest: Mapping[str, Any], console: Console) -> None:
-    """Print an ensemble's answers with probabilities and its forecast bands."""
+def render_ensemble(
+    agg: Mapping[str, Any],
+    manifest: Mapping[str, Any],
+    console: Console,
+    dates: list[str] | None = None,
+) -> None:
+    """Print an ensemble's answers with probabilities and its forecast bands.
+
+    ``dates``: the date of each step of a political run, so that a date question's answer
+    reads as dates, not step numbers.
+    """
+    from factions.labels import step_label
+
     console.print(
         f"[bold]Ensemble[/bold] of {agg['members']} members: {manifest['scenario']}, "
         f"model {manifest['model']}, seed {manifest['seed']}, {manifest['method']} sampling of "
@@ -507,46 +704,49 @@ def render_ensemble(agg: Mapping[str, Any], manifest: Mapping[str, Any], console
         elif q["kind"] == "value":
             t.add_row(q["text"], _band(q, "{:.3g}"))
         else:
-            t.add_row(q["text"], ", ".join(f"step {k}: {_pct(v)}" for k, v in q["by_step"].items()))
-    console.print(t)
+            ranked = sorted(q["by_step"].items(), key=lambda kv: -kv[1])
+            t.add_row(q["text"], ", ".join(f"{step_label(k, dates)} {_pct(v)}" for k, v in ranked))
+    console.print(_fit(t))
     t = Table(title="Forecasts (median and bands)")
     t.add_column("issue")
     t.add_column("forecast")
     for issue, q in agg["forecasts"].items():
         t.add_row(issue, _band(q))
-    console.print(t)
+    console.print(_fit(t))
     for event, table in agg.get("elections", {}).items():
-        t = Table(title=f"Seats at {event} (median and bands)")
+        t = Table(
+            title=f"Seats at {event} (median and bands)",
+            caption="P(most seats): ties split, a tie of k contestants for most seats counts "
+            "1/k for each",
+        )
         for col in ("contestant", "seats", "P(most seats)"):
             t.add_column(col)
         for actor, q in table.items():
             t.add_row(actor, _band(q, "{:.0f}"), _pct(q["probability_most_seats"]))
-        console.print(t)
+        console.print(_fit(t))
 
 
 @app.command()
 def ensemble(
     scenario: Annotated[
-        str, typer.Argument(help="A built-in name or a scenario file.")
+        str, typer.Argument(metavar="SCENARIO", help="A built-in name or a scenario file.")
     ] = "iraq-2008",
-    runs: Annotated[int, typer.Option("--runs", "-n", help="Ensemble members.")] = 1000,
-    seed: Annotated[int, typer.Option("--seed", help="Seed of the sampling and the runs.")] = 0,
-    model: Annotated[str, typer.Option("--model", "-m", help="The bargaining model.")] = "mean",
+    runs: Annotated[
+        int, typer.Option("--runs", "-n", min=1, metavar="N", help="Ensemble members.")
+    ] = 1000,
+    seed: SeedOption = 0,
+    model: ModelOption = "mean",
     method: Annotated[
-        str, typer.Option("--method", help="Sampling: lhs, sobol or random.")
+        SampleMethod, typer.Option("--method", help="Sampling: lhs, sobol or random.")
     ] = "lhs",
-    backend: Annotated[str, typer.Option("--backend", help="local, processes or dask.")] = "local",
-    scheduler: Annotated[
-        str | None, typer.Option("--scheduler", help="A Dask scheduler, tcp://HOST:PORT.")
-    ] = None,
-    workers: Annotated[int | None, typer.Option("--workers", help="Worker processes.")] = None,
+    backend: BackendOption = "local",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
     chunk_size: Annotated[
-        int | None, typer.Option("--chunk-size", help="Members per chunk (default 500).")
+        int | None,
+        typer.Option("--chunk-size", min=1, metavar="N", help="Members per chunk (default 500)."),
     ] = None,
-    runs_dir: Annotated[
-        Path | None,
-        typer.Option("--out", help="Runs directory (default $FACTIONS_RUNS or ./runs)."),
-    ] = None,
+    runs_dir: RunsDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the aggregates as JSON.")] = False,
     kernels: KernelsOption = "numpy",
     report: ReportOption = None,
@@ -555,10 +755,8 @@ def ensemble(
     from factions.ensemble.runner import run_ensemble
     from factions.progress import rich_progress
 
-    if runs < 1:
-        _fail([Problem("--runs", f"must be a positive integer, got {runs}")])
-    if method not in ("lhs", "sobol", "random"):
-        _fail([Problem("--method", f"must be lhs, sobol or random, got {method!r}")])
+    _check_report_target(report)
+    _check_runs_dir(runs_dir)
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:
@@ -577,7 +775,10 @@ def ensemble(
     if as_json:
         sys.stdout.write(json.dumps(result.aggregates, indent=2) + "\n")
     else:
-        render_ensemble(result.aggregates, result.manifest, out)
+        from factions.labels import step_dates
+
+        dates = step_dates(s, result.manifest.get("dynamics"))
+        render_ensemble(result.aggregates, result.manifest, out, dates)
         out.print(f"Stored in {result.run.path}", markup=False)
         if report is not None:
             out.print(f"Wrote the report {report}", markup=False)
@@ -589,15 +790,22 @@ runs_app = typer.Typer(help="List, show and remove stored ensemble runs.", no_ar
 app.add_typer(runs_app, name="runs")
 
 
+def _check_runs_dir(root: Path | None) -> None:
+    """--runs-dir names a folder (created when missing), never a file."""
+    if root is not None and root.exists() and not root.is_dir():
+        _fail([Problem("--runs-dir", f"'{root}' is not a folder")])
+
+
 def _runs_root(root: Path | None) -> Path:
     from factions.store import default_runs_dir
 
+    _check_runs_dir(root)
     return root if root is not None else default_runs_dir()
 
 
 @runs_app.command("list")
 def runs_list(
-    root: Annotated[Path | None, typer.Option("--out", help="Runs directory.")] = None,
+    root: RunsDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the manifests as JSON.")] = False,
 ) -> None:
     """List the stored runs, newest first."""
@@ -614,8 +822,9 @@ def runs_list(
     for r in runs:
         m = r.manifest()
         t.add_row(r.id, m.get("scenario", "?"), m.get("model", "?"), str(m.get("runs", "?")),
-                  m.get("status", "?"), m.get("updated", "?"))  # fmt: skip
-    out.print(t)
+                  m.get("status", "?"), str(m.get("updated", "?"))[:16].replace("T", " "),
+        )  # fmt: skip
+    out.print(_fit(t))
 
 
 def _find_run(run_id: str, root: Path | None) -> Any:
@@ -630,10 +839,24 @@ def _find_run(run_id: str, root: Path | None) -> Any:
     return RunDir(path)
 
 
+def _run_dates(path: Path, manifest: Mapping[str, Any]) -> list[str] | None:
+    """The step dates of a stored run (None when its scenario cannot be read back)."""
+    from factions.labels import step_dates
+    from factions.scenario.io import parse_scenario
+
+    try:
+        s = parse_scenario(json.loads((path / "scenario.json").read_text("utf-8")))
+    except (OSError, ValueError, FactionsError):
+        return None
+    return step_dates(s, manifest.get("dynamics"))
+
+
 @runs_app.command("show")
 def runs_show(
-    run_id: Annotated[str, typer.Argument(help="A run id (see factions runs list).")],
-    root: Annotated[Path | None, typer.Option("--out", help="Runs directory.")] = None,
+    run_id: Annotated[
+        str, typer.Argument(metavar="RUN", help="A run id (see factions runs list).")
+    ],
+    root: RunsDirOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print manifest and aggregates.")] = False,
 ) -> None:
     """Show one run: its manifest and, when complete, its aggregates."""
@@ -648,13 +871,13 @@ def runs_show(
                 "factions_version", "created", "updated", "wall_seconds"):  # fmt: skip
         out.print(f"{key}: {manifest.get(key)}", markup=False)
     if agg:
-        render_ensemble(agg, manifest, out)
+        render_ensemble(agg, manifest, out, _run_dates(run.path, manifest))
 
 
 @runs_app.command("rm")
 def runs_rm(
-    run_ids: Annotated[list[str], typer.Argument(help="Run ids to remove.")],
-    root: Annotated[Path | None, typer.Option("--out", help="Runs directory.")] = None,
+    run_ids: Annotated[list[str], typer.Argument(metavar="RUN", help="Run ids to remove.")],
+    root: RunsDirOption = None,
 ) -> None:
     """Remove stored runs."""
     runs = [_find_run(r, root) for r in run_ids]
@@ -666,31 +889,34 @@ def runs_rm(
 @app.command()
 def sensitivity(
     scenario: Annotated[
-        str, typer.Argument(help="A built-in name or a scenario file.")
+        str, typer.Argument(metavar="SCENARIO", help="A built-in name or a scenario file.")
     ] = "iraq-2008",
     runs: Annotated[
-        int, typer.Option("--runs", "-n", help="Members (sobol: base samples).")
+        int,
+        typer.Option(
+            "--runs", "-n", min=1, metavar="N", help="Ensemble members (sobol: base samples)."
+        ),
     ] = 1000,
-    seed: Annotated[int, typer.Option("--seed")] = 0,
-    model: Annotated[str, typer.Option("--model", "-m")] = "mean",
+    seed: SeedOption = 0,
+    model: ModelOption = "mean",
     method: Annotated[
-        str, typer.Option("--method", help="prcc (cheap) or sobol (SALib).")
+        Literal["prcc", "sobol"],
+        typer.Option("--method", help="prcc (one ensemble, cheap) or sobol (SALib, N (P + 2))."),
     ] = "prcc",
-    backend: Annotated[str, typer.Option("--backend", help="local, processes or dask.")] = "local",
-    scheduler: Annotated[str | None, typer.Option("--scheduler")] = None,
-    workers: Annotated[int | None, typer.Option("--workers")] = None,
-    top: Annotated[int, typer.Option("--top", help="Inputs shown per question.")] = 8,
-    runs_dir: Annotated[Path | None, typer.Option("--out", help="Runs directory.")] = None,
-    as_json: Annotated[bool, typer.Option("--json")] = False,
+    backend: BackendOption = "local",
+    scheduler: SchedulerOption = None,
+    workers: WorkersOption = None,
+    top: Annotated[
+        int, typer.Option("--top", min=0, metavar="N", help="Inputs shown per question (0: all).")
+    ] = 8,
+    runs_dir: RunsDirOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the rankings as JSON.")] = False,
 ) -> None:
     """Rank the uncertain inputs that drive each question's answer."""
     from factions.ensemble.sensitivity import run_sensitivity
     from factions.progress import rich_progress
 
-    if runs < 1:
-        _fail([Problem("--runs", f"must be a positive integer, got {runs}")])
-    if method not in ("prcc", "sobol"):
-        _fail([Problem("--method", f"must be prcc or sobol, got {method!r}")])
+    _check_runs_dir(runs_dir)
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:
@@ -709,30 +935,46 @@ def sensitivity(
     out.print(f"[bold]What drives each answer[/bold] ({res.method}, {res.members} members)")
     texts = {q.id: q.text for q in s.questions}
     for qid, rows in res.rankings.items():
+        if not rows:
+            note = res.notes.get(qid, "no ranking")
+            out.print(f"{texts.get(qid, qid)}: {note}.", markup=False)
+            continue
         t = Table(title=texts.get(qid, qid))
         t.add_column("input")
+        t.add_column("path (in the scenario)")
         if res.method == "prcc":
             t.add_column("PRCC", justify="right")
             t.add_column("p-value", justify="right")
             for row in rows:
                 r, p = row["prcc"], row["p_value"]
-                t.add_row(row["input"], "-" if r is None else f"{r:+.3f}",
+                t.add_row(row["label"], row["input"], "-" if r is None else f"{r:+.3f}",
                           "-" if p is None else f"{p:.3g}")  # fmt: skip
         else:
             for col in ("S1", "ST", "ST 95% conf."):
                 t.add_column(col, justify="right")
             for row in rows:
-                t.add_row(
-                    row["input"], f"{row['S1']:.3f}", f"{row['ST']:.3f}", f"{row['ST_conf']:.3f}"
-                )
-        out.print(t)
+                t.add_row(row["label"], row["input"], f"{row['S1']:.3f}", f"{row['ST']:.3f}",
+                          f"{row['ST_conf']:.3f}")  # fmt: skip
+        out.print(_fit(t))
+
+
+def _check_report_target(target: Path | None) -> None:
+    """Refuse a report path before any work: an .html file in an existing folder."""
+    if target is None:
+        return
+    if target.suffix.lower() not in (".html", ".htm"):
+        _fail([Problem("--report", f"the report is an HTML file (.html), got '{target.name}'")])
+    folder = target.parent if str(target.parent) else Path(".")
+    if not folder.is_dir():
+        _fail([Problem("--report", f"no such folder '{folder}' (create it first)")])
+    if target.is_dir():
+        _fail([Problem("--report", f"'{target}' is a folder, not a file")])
 
 
 def _write_report(source: Any, target: Path) -> list[Path]:
     from factions.report import write_report
 
-    if target.suffix.lower() not in (".html", ".htm"):
-        _fail([Problem("--report", f"the report is an HTML file (.html), got '{target.name}'")])
+    _check_report_target(target)
     try:
         return write_report(source, target)
     except OSError as e:
@@ -746,19 +988,24 @@ def report(
     source: Annotated[
         str,
         typer.Argument(
-            help="An ensemble run (directory or id in the runs directory) or a scenario."
+            metavar="SOURCE",
+            help="An ensemble run (directory or id in the runs directory) or a scenario.",
         ),
     ] = "iraq-2008",
     target: Annotated[
-        Path | None, typer.Option("--out", help="The HTML file (default: SOURCE-report.html).")
+        Path | None,
+        typer.Option(
+            "--report",
+            metavar="FILE.html",
+            help="The HTML file (default: SOURCE-report.html; its folder must exist).",
+        ),
     ] = None,
-    model: Annotated[
-        str, typer.Option("--model", "-m", help="For a scenario: the model.")
-    ] = "mean",
-    seed: Annotated[int, typer.Option("--seed", help="For a scenario: the seed.")] = 0,
-    runs_dir: Annotated[Path | None, typer.Option("--runs", help="Runs directory.")] = None,
+    model: ModelOption = "mean",
+    seed: SeedOption = 0,
+    runs_dir: RunsDirOption = None,
 ) -> None:
     """Write a self-contained HTML report (with PNG figures) of a run or a scenario."""
+    _check_report_target(target)
     path = Path(source)
     run_path: Path | None = None
     if (path / "manifest.json").is_file():
@@ -770,8 +1017,6 @@ def report(
         what: Any = run_path
     else:
         s = _load(source)
-        if model not in ENGINES:
-            _fail([Problem("--model", f"unknown model '{model}'")])
         try:
             what = simulate(s, model, seed=seed)
         except ScenarioError as e:
@@ -787,19 +1032,21 @@ def serve(
     host: Annotated[
         str, typer.Option("--host", help="Interface to bind (default: local only).")
     ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="TCP port.")] = 8000,
-    runs_dir: Annotated[Path | None, typer.Option("--runs", help="Runs directory.")] = None,
+    port: Annotated[
+        int, typer.Option("--port", min=1, max=65535, metavar="PORT", help="TCP port.")
+    ] = 8000,
+    runs_dir: RunsDirOption = None,
     scenarios_dir: Annotated[
-        Path | None, typer.Option("--scenarios", help="Where saved scenarios live.")
+        Path | None,
+        typer.Option("--scenarios-dir", metavar="DIR", help="Where saved scenarios live."),
     ] = None,
 ) -> None:
     """Start the local web app (open http://127.0.0.1:8000 in a browser)."""
+    _check_runs_dir(runs_dir)
     try:
         from factions.web.app import serve as serve_app
     except ImportError as e:
         _fail([Problem("", f"the web app needs its extra: pip install 'factions[web]' ({e})")])
-    if not 0 < port < 65536:
-        _fail([Problem("--port", f"must be between 1 and 65535, got {port}")])
     if host not in ("127.0.0.1", "localhost", "::1"):
         err.print(
             f"warning: serving on {host}: anyone who can reach it can run models", markup=False
@@ -808,9 +1055,34 @@ def serve(
 
 
 def main() -> None:
-    """Entry point: run the app, turning any factions error into exit status 2."""
+    """Entry point: run the app, turning any factions error into exit status 2.
+
+    A reader that stops early (``factions run | head -1``) is not an error: a closed pipe
+    ends the command quietly with status 0, as ``cat`` and ``grep`` do.
+    """
     try:
         app()
     except FactionsError as e:  # pragma: no cover - the commands catch these themselves
         err.print(str(e), markup=False)
         sys.exit(EXIT_BAD_INPUT)
+    except BrokenPipeError:
+        _quiet_stdout()
+        sys.exit(0)
+    except SystemExit as e:
+        # typer (like click) turns a closed pipe into exit 1 after wrapping the streams in
+        # a PacifyFlushWrapper; that wrapper is how we know the reader went away.
+        if e.code == 1 and type(sys.stdout).__name__ == "PacifyFlushWrapper":
+            _quiet_stdout()
+            sys.exit(0)
+        raise
+    finally:
+        try:
+            sys.stdout.flush()
+        except BrokenPipeError:
+            _quiet_stdout()
+
+
+def _quiet_stdout() -> None:
+    """Point stdout at /dev/null so that Python's own flush at exit cannot fail again."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())

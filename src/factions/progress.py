@@ -19,7 +19,14 @@ ProgressFn = Callable[[int, int], None]
 
 @contextmanager
 def rich_progress(console: Console, description: str) -> Iterator[ProgressFn]:
-    """A rich progress bar (on ``console``) driven by the callback it yields."""
+    """A rich progress bar (on ``console``) driven by the callback it yields.
+
+    Only on a terminal: into a pipe or a file a bar is noise (and a transient one still
+    leaves an empty line behind), so the callback does nothing there.
+    """
+    if not console.is_terminal:
+        yield lambda done, total: None
+        return
     bar = Progress(
         TextColumn("{task.description}"),
         BarColumn(),

@@ -109,6 +109,23 @@ class RunResult:
             if self.arrays.has_stance[i, j]
         }
 
+    def to_arrow(self) -> Any:
+        """Every series as a tidy ``pyarrow.Table``: member, step, date, series, value."""
+        from factions.frames import run_table
+
+        return run_table(self)
+
+    def to_frame(self) -> Any:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas: ``factions[frames]``)."""
+        from factions.frames import to_frame
+
+        return to_frame(self.to_arrow())
+
+    def _repr_html_(self) -> str:
+        from factions.frames import run_html
+
+        return run_html(self)
+
     def to_json(self) -> dict[str, Any]:
         """The result as JSON-ready data (issues and actors in the scenario's order)."""
         from factions.forecast import answer_questions, trajectory_json

@@ -28,6 +28,20 @@ class Month:
     lines: list[str]
 
 
+def _signed(x: float, digits: int = 2) -> str:
+    """``x`` with a sign, never ``-0.00``."""
+    v = round(float(x), digits)
+    return f"{0.0 if v == 0 else v:+.{digits}f}"
+
+
+def _moves(a: float, b: float) -> str:
+    """``from a to b`` with enough digits that a change shows (never "+0.50 to +0.50")."""
+    for digits in (2, 3, 4):
+        if _signed(a, digits) != _signed(b, digits):
+            break
+    return f"from {_signed(a, digits)} to {_signed(b, digits)}"
+
+
 def story(result: RunResult) -> list[Month]:
     """The story of a political run (an empty list for a bargaining-only run)."""
     traj = result.trajectory
@@ -73,24 +87,40 @@ def story(result: RunResult) -> list[Month]:
                 # so far), not for pairs drifting around zero.
                 real = np.abs(traj.ties[0, : t + 1, i, j]).max() > 0.1
                 if real and w0 >= 0 > w1:
-                    lines.append(f"The tie between {pair} turns hostile ({w0:+.2f} to {w1:+.2f}).")
+                    lines.append(f"The tie between {pair} turns hostile ({_moves(w0, w1)}).")
                 elif real and w0 < 0 <= w1:
-                    lines.append(f"The tie between {pair} turns friendly ({w0:+.2f} to {w1:+.2f}).")
+                    lines.append(f"The tie between {pair} turns friendly ({_moves(w0, w1)}).")
                 if w0 > thr >= w1:
-                    lines.append(f"{pair} are no longer close enough for a joint list ({w1:+.2f}).")
+                    lines.append(
+                        f"{pair} are no longer close enough for a joint list: their tie falls "
+                        f"{_moves(w0, w1)}, to the joint-list threshold {_signed(thr)} or below."
+                    )
                 g0, g1 = traj.growth[0, t - 1, i, j], traj.growth[0, t, i, j]
                 rival = traj.rivals[0, t, i, j]
+                armed = (
+                    f"armed capability {ids[i]} {traj.capability[0, t, i, 2]:.0f}, "
+                    f"{ids[j]} {traj.capability[0, t, j, 2]:.0f}"
+                )
                 if rival and g0 <= 0 < g1:
                     lines.append(
-                        f"The arms race between {pair} starts to spiral (growth {g1:+.3f})."
+                        f"The arms race between {pair} starts to spiral: its growth rate turns "
+                        f"positive ({_signed(g1, 3)}), each side's arming now feeding the "
+                        f"other's ({armed})."
                     )
                 elif rival and g0 > 0 >= g1:
-                    lines.append(f"The arms race between {pair} calms (growth {g1:+.3f}).")
+                    lines.append(
+                        f"The arms race between {pair} stops spiralling: its growth rate turns "
+                        f"negative ({_signed(g1, 3)}), so the race no longer feeds on itself, "
+                        f"though either side may still be arming ({armed})."
+                    )
         for i in range(n):
             a0, a1 = traj.capability[0, t - 1, i, 2], traj.capability[0, t, i, 2]
             if a0 > 0 and abs(a1 - a0) / a0 > 0.1:
                 verb = "arms" if a1 > a0 else "disarms"
-                lines.append(f"{names[ids[i]]} {verb}: armed strength {a0:.1f} to {a1:.1f}.")
+                lines.append(
+                    f"{names[ids[i]]} {verb}: armed capability {a0:.1f} to {a1:.1f} (its "
+                    "resources weighted for the armed arena, with allies' help)."
+                )
         for j, issue in enumerate(s.issues):
             f0, f1 = traj.forecast[0, t - 1, j], traj.forecast[0, t, j]
             if abs(f1 - f0) > 0.05:

@@ -154,7 +154,10 @@ def test_run_out_writes_complete_outputs(tmp_path: Path) -> None:
     ("args", "message"),
     [
         (["run", "nowhere.yaml"], "no such file or built-in scenario"),
-        (["run", "iraq-2008", "--model", "oracle"], "--model: unknown model 'oracle'"),
+        (["run", "iraq-2008", "--model", "oracle"], "Invalid value for '--model'"),
+        (["run", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["report", "--seed", "-1"], "Invalid value for '--seed'"),
+        (["serve", "--port", "0"], "Invalid value for '--port'"),
         (["show", "nowhere"], "no such file or built-in scenario"),
     ],
 )
@@ -163,6 +166,25 @@ def test_bad_input_exits_2_without_traceback(args: list[str], message: str) -> N
     assert r.exit_code == 2
     assert message in r.stderr
     assert "Traceback" not in r.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["run", "--report", "{missing}/r.html"], "--report: no such folder"),
+        (["report", "--report", "{missing}/r.html"], "--report: no such folder"),
+        (["ensemble", "-n", "2", "--report", "{missing}/r.html"], "--report: no such folder"),
+        (["run", "--out", "{missing}/out"], "--out: no such folder"),
+    ],
+)
+def test_outputs_into_a_missing_folder_are_refused(
+    tmp_path: Path, args: list[str], message: str
+) -> None:
+    missing = tmp_path / "no" / "such"
+    r = runner.invoke(app, [a.format(missing=missing) for a in args])
+    assert r.exit_code == 2, r.output
+    assert message in r.stderr
+    assert not (tmp_path / "no").exists()
 
 
 def test_out_pointing_at_a_file_fails_cleanly(tmp_path: Path) -> None:
@@ -206,3 +228,48 @@ def test_installed_entry_point_exit_code(tmp_path: Path) -> None:
     assert proc.returncode == 2
     assert len(proc.stderr.strip().splitlines()) == 6
     assert "Traceback" not in proc.stderr
+
+
+def test_tables_never_cut_ids_at_80_columns() -> None:
+    """In a pipe (80 columns) every id a user must type back is printed whole."""
+    from factions import load_scenario
+
+    r = runner.invoke(app, ["show", "iraq-2008"], env={"COLUMNS": "80"})
+    assert r.exit_code == 0
+    assert "…" not in r.stdout
+    assert "..." not in r.stdout
+    s = load_scenario("iraq-2008")
+    words = set(r.stdout.replace("│", " ").split())
+    for ident in [a.id for a in s.actors] + [i.id for i in s.issues] + [q.id for q in s.questions]:
+        assert ident in words, ident
+    # iraq-2008's actors have resources, not a stated capability: show the derived one.
+    assert "(derived)" in r.stdout
+
+
+def test_every_option_and_argument_has_help_and_a_readable_placeholder() -> None:
+    import typer.main
+
+    group = typer.main.get_command(app)
+
+    def commands(cmd, path):  # type: ignore[no-untyped-def]
+        subs = getattr(cmd, "commands", None)
+        if subs:
+            for name, sub in subs.items():
+                yield from commands(sub, [*path, name])
+        else:
+            yield path, cmd
+
+    seen = 0
+    for path, cmd in commands(group, []):
+        for p in cmd.params:
+            if p.name in ("help",):
+                continue
+            seen += 1
+            assert (getattr(p, "help", None) or "").strip(), (path, p.name)
+        r = runner.invoke(app, [*path, "--help"])
+        assert r.exit_code == 0
+        assert "<int range>" not in r.stdout, (path, r.stdout)
+    assert seen > 30
+    help_run = runner.invoke(app, ["run", "--help"]).stdout
+    for model in ("mean", "median", "eum", "smp"):
+        assert model in help_run

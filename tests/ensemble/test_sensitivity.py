@@ -62,3 +62,33 @@ def test_iraq_sensitivity_ranks_every_question(tmp_path: Path) -> None:
     res = run_sensitivity(load_scenario("iraq-2008"), runs=120, seed=2, out=tmp_path, top=5)
     assert set(res.rankings) >= {"alliance-breaks", "councils-survive"}
     assert all(len(rows) <= 5 for rows in res.rankings.values())
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_vectorised_prcc_equals_the_regression_version(seed: int) -> None:
+    """One matrix inverse gives the same PRCC and p-values as 2 P regressions per output."""
+    from factions.ensemble.sensitivity import prcc_by_regression
+
+    rng = np.random.default_rng(seed)
+    n, p = 150, 7
+    x = rng.random((n, p))
+    x[:, 3] = 0.5  # a constant input
+    x[:, 4] = np.round(x[:, 4], 1)  # ties
+    ys = np.column_stack(
+        [
+            x[:, 0] - 2 * x[:, 1] ** 3 + 0.3 * rng.standard_normal(n),
+            (x[:, 2] + x[:, 4] > 1).astype(float),  # a yes/no answer: heavy ties
+            np.full(n, 7.0),  # an answer that never varies
+            np.exp(x[:, 5]) + x[:, 6] * x[:, 0],
+        ]
+    )
+    r_all, p_all = prcc(x, ys)
+    assert r_all.shape == p_all.shape == (p, ys.shape[1])
+    for q in range(ys.shape[1]):
+        r_ref, p_ref = prcc_by_regression(x, ys[:, q])
+        r_one, _ = prcc(x, ys[:, q])
+        np.testing.assert_allclose(r_all[:, q], r_ref, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(r_one, r_ref, rtol=1e-9, atol=1e-12)
+        np.testing.assert_allclose(p_all[:, q], p_ref, rtol=1e-6, atol=1e-14)
+    assert np.all(np.isnan(r_all[3]))
+    assert np.all(np.isnan(r_all[:, 2]))

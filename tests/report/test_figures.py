@@ -168,6 +168,8 @@ def test_single_political_run(iraq: RunResult) -> None:
         assert fig["caption"] == entry["verdict"]
         beliefs = [t for t in fig["data"] if t.get("yaxis") == "y2"]
         assert [t["y"] for t in beliefs] == [pytest.approx(v) for v in entry["belief"].values()]
+        # The belief axis has round ticks of its own (not 13, 33, 54 % from the left axis).
+        assert fig["layout"]["yaxis2"]["tickvals"] == [0, 0.25, 0.5, 0.75, 1]
 
     # Elections: shares add up to 100 %, the table has the seats.
     el = data["elections"][0]
@@ -321,6 +323,10 @@ def test_ensemble_run_dir(iraq_run: Path) -> None:
         for b in boxes:
             vals = [b[k][0] for k in ("lowerfence", "q1", "median", "q3", "upperfence")]
             assert vals == sorted(vals)
+        # The table gives whole seats (quantiles interpolate: never "159.2 seats").
+        for row in figs[f"election-{ev}-table"]["rows"]:
+            for cell in row[1:4]:
+                assert re.fullmatch(r"\d+( to \d+)?", str(cell)), row
 
     # Sensitivity: 60 members for 76 inputs is too few for PRCC, and the report says so.
     table = figs["sensitivity"]
@@ -433,3 +439,19 @@ def test_views_are_frozen(iraq: RunResult) -> None:
     assert isinstance(view, RunView)
     with pytest.raises(AttributeError):
         view.label = "x"  # type: ignore[misc]
+
+
+def test_legends_name_actors_one_way(iraq: RunResult) -> None:
+    """Legends use actor ids throughout, never ids for some actors and names for others."""
+    figures = run_figures(view_of_result(iraq))
+    names = {a.name for a in iraq.scenario.actors if a.name != a.id}
+    ids = {a.id for a in iraq.scenario.actors}
+    used: set[str] = set()
+    for f in figures:
+        if f["kind"] != "plotly":
+            continue
+        for t in f["data"]:
+            name = str(t.get("name", ""))
+            assert not any(name.startswith(n) for n in names), (f["id"], name)
+            used.update(w for w in re.split(r"[ –]+", name) if w in ids)
+    assert used  # the legends do name actors (by id)

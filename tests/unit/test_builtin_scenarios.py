@@ -91,3 +91,31 @@ def test_reference_scenarios_are_attributed(name: str) -> None:
     else:
         assert len(s.actors) == 10
         assert s.issues[0].scale.unit == "years"
+
+
+def test_no_user_facing_text_names_a_path_outside_the_repository() -> None:
+    """The seed article is cited as a publication, never by a path a user cannot open."""
+    import re
+    from pathlib import Path
+
+    from factions import load_scenario, simulate
+    from factions.report import view_of_result
+    from factions.report.figures import run_figures
+    from factions.scenario.io import builtin_names, dumps_scenario
+
+    outside = re.compile(r"shared/|/work/|\.\./")
+    root = Path(__file__).resolve().parents[2]
+    for name in builtin_names():
+        text = dumps_scenario(load_scenario(name))
+        assert not outside.search(text), name
+        raw = (root / "src" / "factions" / "scenario" / "builtin" / f"{name}.yaml").read_text()
+        assert not outside.search(raw), name
+    for doc in [*(root / "docs").glob("*.md"), root / "README.md"]:
+        for line in doc.read_text("utf-8").splitlines():
+            assert "shared/seed" not in line, (doc.name, line)
+    s = load_scenario("iraq-2008")
+    seed = next(r for r in s.metadata.sources if r.key == "seed")
+    assert "Iraqi Leaders Closely Watching U.S. Elections" in seed.citation
+    assert "2008" in seed.citation
+    figures = run_figures(view_of_result(simulate(s, "mean")))
+    assert not outside.search(str(figures))

@@ -577,3 +577,25 @@ def _mini() -> dict[str, Any]:
         "issues": [{"id": "x", "name": "X"}],
         "stances": [{"actor": "a", "issue": "x", "position": 1, "salience": 1}],
     }
+
+
+@pytest.mark.parametrize("fmt", ["yaml", "json", "toml"])
+def test_import_reads_every_format_factions_run_reads(
+    client: TestClient, tmp_path: Path, fmt: str
+) -> None:
+    """The project's own formats import too (YAML used to be refused with a 422)."""
+    from factions import load_scenario
+    from factions.scenario.io import dump_scenario
+
+    path = tmp_path / f"emission.{fmt}"
+    dump_scenario(load_scenario("emission-standards"), path)
+    r = client.post("/api/import", files={"file": (path.name, path.read_bytes())},
+                    data={"name": f"ec-{fmt}"})  # fmt: skip
+    assert r.status_code == 201, r.text
+    doc = r.json()
+    assert doc["valid"]
+    assert len(doc["data"]["actors"]) == len(load_scenario(str(path)).actors)
+    bad = client.post("/api/import", files={"file": (f"bad.{fmt}", b"metadata: [")})
+    body = assert_problem(bad, 422)
+    assert body["problems"]
+    assert "factions-upload" not in bad.text  # the upload's name, never a server path

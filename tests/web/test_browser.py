@@ -214,3 +214,35 @@ def test_the_api_docs_page_is_offline(page: tuple[Page, Watch], base_url: str) -
     pg.wait_for_selector("details.section")
     assert "/api/simulate" in pg.locator("body").inner_text()
     watch.check()
+
+
+def test_the_api_docs_render_code_spans_not_backticks(
+    page: tuple[Page, Watch], base_url: str
+) -> None:
+    pg, watch = page
+    pg.goto(f"{base_url}/docs")
+    pg.wait_for_selector("details.section")
+    pg.eval_on_selector_all("details", "(ds) => ds.forEach((d) => { d.open = true; })")
+    body = pg.locator("#docs").inner_text()
+    assert "`" not in body
+    codes = pg.eval_on_selector_all(
+        "#docs p code, #docs td code", "(cs) => cs.map((c) => c.textContent)"
+    )
+    assert "factions run" in codes  # from the import endpoint's description
+    watch.check()
+
+
+def test_at_800_pixels_a_run_brings_its_results_into_view(browser: Browser, base_url: str) -> None:
+    ctx = browser.new_context(viewport={"width": 800, "height": 700})
+    pg = ctx.new_page()
+    watch = Watch(pg, base_url)
+    try:
+        pg.goto(f"{base_url}/#/scenario/emission-standards")
+        pg.locator("#run-button").wait_for()
+        pg.click("#run-button")
+        pg.wait_for_selector("#results [data-figure='forecasts']")
+        top = pg.eval_on_selector("#results", "(el) => el.getBoundingClientRect().top")
+        assert -5 <= top < 700, top  # the results are on screen, not below the editor
+        watch.check()
+    finally:
+        ctx.close()

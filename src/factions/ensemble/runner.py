@@ -236,6 +236,8 @@ def plan(
                 )
             ]
         )
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ScenarioError([Problem("--seed", f"must be a non-negative integer, got {seed!r}")])
     arr = to_arrays(scenario)
     params = uncertain_params(scenario, arr)
     given = values is not None
@@ -288,6 +290,24 @@ class EnsembleResult:
     run: RunDir
     manifest: dict[str, Any]
     aggregates: dict[str, Any] = field(default_factory=dict)
+
+    def to_arrow(self) -> Any:
+        """Every member's series as a tidy ``pyarrow.Table``: member, step, date, series,
+        value (see :mod:`factions.frames`)."""
+        from factions.frames import ensemble_table
+
+        return ensemble_table(self.run.path)
+
+    def to_frame(self) -> Any:
+        """:meth:`to_arrow` as a pandas DataFrame (needs pandas: ``factions[frames]``)."""
+        from factions.frames import to_frame
+
+        return to_frame(self.to_arrow())
+
+    def _repr_html_(self) -> str:
+        from factions.frames import ensemble_html
+
+        return ensemble_html(self.aggregates, self.manifest)
 
 
 def run_ensemble(
@@ -475,9 +495,16 @@ def aggregate(run: RunDir, scenario: Scenario) -> dict[str, Any]:
     elections: dict[str, Any] = {}
     for c in seats_cols:
         _, actor, event = c.split(":")
-        others = [o for o in seats_cols if o != c and o.endswith(f":{event}")]
-        cond = " AND ".join(f"{_q(c)} >= {_q(o)}" for o in others) or "TRUE"
-        most = _scalar(con, f"SELECT count_if({cond}) FROM {members}")
+        rivals = [_q(o) for o in seats_cols if o.endswith(f":{event}")]
+        # P(most seats) with ties split: a member where k contestants share the most seats
+        # counts 1/k for each, so the column sums to 1 (ties used to count for every one).
+        top = f"greatest({', '.join(rivals)})"
+        tied = " + ".join(f"CAST({o} = {top} AS DOUBLE)" for o in rivals)
+        row = con.execute(
+            f"SELECT coalesce(sum(CASE WHEN {_q(c)} = {top} THEN 1.0 / ({tied}) END), 0) "
+            f"FROM {members}"
+        ).fetchone()
+        most = float(row[0]) if row else 0.0
         elections.setdefault(event, {})[actor] = {
             **quantiles(_q(c), members),
             "probability_most_seats": most / n,

@@ -36,6 +36,7 @@ from typing import Any, Literal
 
 from factions.dynamics.events import due_step
 from factions.errors import FactionsError
+from factions.labels import input_label
 from factions.scenario.io import parse_scenario
 from factions.scenario.schema import Actor, Scenario, Uncertain, value_of
 from factions.simulate import RunResult, month_dates
@@ -237,8 +238,9 @@ def _rgba(color: str, alpha: float) -> str:
 
 
 def _short(actor: Actor) -> str:
-    """A legend label: the actor's name when short, else its id."""
-    return actor.name if len(actor.name) <= 24 else actor.id
+    """A legend label: always the actor's id (short, and what a user types), never a mix of
+    ids and names; the full name is in the hover text and the actors' table."""
+    return actor.id
 
 
 class _Ctx:
@@ -1187,6 +1189,9 @@ def _security_single(c: _Ctx) -> list[Figure]:
             "range": [0, 1],
             "showgrid": False,
             "tickformat": ".0%",
+            # Round ticks of its own (synced to the left axis they fell at 13, 33, 54 %...).
+            "tickmode": "array",
+            "tickvals": [0, 0.25, 0.5, 0.75, 1],
         }
         layout["margin"]["r"] = 64
         layout["legend"].update({"orientation": "h", "y": -0.2})
@@ -1416,7 +1421,8 @@ def _elections_ensemble(c: _Ctx) -> list[Figure]:
             "",
             "seats",
             height=400,
-            subtitle="boxes: 25-75 % of members, line: median, whiskers: 5-95 %",
+            subtitle="boxes: 25-75 % of members, line: median, whiskers: 5-95 %; "
+            "P(most seats): a tie of k contestants counts 1/k each",
             legend=False,
         )
         layout["hovermode"] = "closest"
@@ -1438,9 +1444,9 @@ def _elections_ensemble(c: _Ctx) -> list[Figure]:
         rows = [
             [
                 c.plain(a),
-                _num(by_actor[a].get("q50")),
-                f"{_fmt(by_actor[a].get('q25'))} to {_fmt(by_actor[a].get('q75'))}",
-                f"{_fmt(by_actor[a].get('q05'))} to {_fmt(by_actor[a].get('q95'))}",
+                _whole(by_actor[a].get("q50")),
+                f"{_whole(by_actor[a].get('q25'))} to {_whole(by_actor[a].get('q75'))}",
+                f"{_whole(by_actor[a].get('q05'))} to {_whole(by_actor[a].get('q95'))}",
                 _pct(by_actor[a].get("probability_most_seats")),
             ]
             for a in actors
@@ -1452,46 +1458,23 @@ def _elections_ensemble(c: _Ctx) -> list[Figure]:
                 f"{_event_name(c, ev)}: seat distributions",
                 ["Contestant", "Median seats", "50 % band", "90 % band", "P(most seats)"],
                 rows,
+                "Seats are whole: bands are rounded to the nearest seat. P(most seats): a tie "
+                "for most seats between k contestants counts 1/k for each, so the column sums "
+                "to 100 %.",
             )
         )
     return out
 
 
+def _whole(x: Any) -> Any:
+    """A seat count as a whole number (quantiles interpolate: 159.2 seats is not a count)."""
+    v = _num(x)
+    return None if v is None else round(v)
+
+
 # --------------------------------------------------------------------------------------
 # Sensitivity
 # --------------------------------------------------------------------------------------
-
-
-def input_label(scenario: Scenario, path: str) -> str:
-    """A readable name for an uncertain input's path (``stances.3.salience`` ->
-    ``dawa: salience of support-councils``)."""
-    parts = path.split(".")
-    try:
-        k = int(parts[1])
-        if parts[0] == "actors":
-            return f"{scenario.actors[k].id}: capability"
-        if parts[0] == "stances":
-            st = scenario.stances[k]
-            return f"{st.actor}: {parts[2]} on {st.issue}"
-        if parts[0] == "resources":
-            r = scenario.resources[k]
-            return f"{r.actor}: {r.kind}"
-        if parts[0] == "ties":
-            t = scenario.ties[k]
-            return f"tie {t.a}–{t.b}" if t.kind == "relation" else f"patronage {t.a} → {t.b}"
-        if parts[0] == "events":
-            ev = scenario.events[k]
-            ch = ev.changes[int(parts[3])]
-            what = {
-                "resource": f"{ch.actor} {ch.resource}",
-                "tie": f"tie {ch.actor}–{ch.other}",
-                "salience": f"{ch.actor} salience of {ch.issue}",
-                "position": f"{ch.actor} position on {ch.issue}",
-            }[ch.target]
-            return f"{ev.id}: {ch.op} {what}"
-    except (IndexError, ValueError, KeyError):
-        pass
-    return path
 
 
 def _sensitivity(c: _Ctx) -> list[Figure]:
@@ -1509,13 +1492,16 @@ def _sensitivity(c: _Ctx) -> list[Figure]:
     for qid, ranking in sens["questions"].items():
         ranked = [r for r in ranking if _num(r.get(key)) is not None]
         text = texts.get(qid, qid)
+        note = (sens.get("notes") or {}).get(qid)
         if not ranked:
-            rows.append([text, None, "not estimable (see below)", "", None, None])
-            missing += 1
+            explained = bool(note) and not str(note).startswith("not estimable")
+            rows.append([text, None, str(note) if explained else "not estimable (see below)",
+                         "", None, None])  # fmt: skip
+            missing += not explained
             continue
         top = ranked[:10]
         for rank, r in enumerate(top, 1):
-            label = input_label(c.scenario, r["input"])
+            label = str(r.get("label") or input_label(c.scenario, r["input"]))
             if method == "prcc":
                 rows.append([text, rank, label, r["input"], _num(r["prcc"]), _num(r["p_value"])])
             else:
@@ -1526,7 +1512,7 @@ def _sensitivity(c: _Ctx) -> list[Figure]:
             "type": "bar",
             "orientation": "h",
             "x": vals,
-            "y": [_esc(input_label(c.scenario, r["input"])) for r in top],
+            "y": [_esc(str(r.get("label") or input_label(c.scenario, r["input"]))) for r in top],
             "marker": {"color": colors},
             "showlegend": False,
             "hovertemplate": "%{y}: %{x:.3f}<extra></extra>",

@@ -122,7 +122,8 @@ def to_arrays(scenario: Scenario) -> ScenarioArrays:
 
     Capability: an actor's stated ``capability`` when it has one; otherwise the sum of its
     resource amounts (every kind counted alike, on the scenario's 0-100 convention). This
-    unweighted sum is the placeholder rule until the power module gives per-arena weights.
+    unweighted sum is a bargaining-only run's capability; a political run weighs the
+    resources per arena every month instead (:mod:`factions.dynamics.power`).
     """
     actor_ids = tuple(scenario.actor_ids)
     issue_ids = tuple(scenario.issue_ids)

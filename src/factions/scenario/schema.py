@@ -314,9 +314,9 @@ class Issue(_Sourced):
     """A question the actors bargain over, with positions on a one-dimensional scale."""
 
     id: Identifier
-    name: str = Field(min_length=1)
-    description: str = Field(default="")
-    scale: Scale = Field(default_factory=Scale)
+    name: str = Field(min_length=1, description="The issue's name, as a user reads it.")
+    description: str = Field(default="", description="What is at stake, in a sentence or two.")
+    scale: Scale = Field(default_factory=Scale, description="The scale positions are on.")
 
 
 class Stance(_Sourced):
@@ -351,9 +351,11 @@ class Tie(_Sourced):
 
     a: Identifier
     b: Identifier
-    kind: Literal["relation", "patron_client"] = "relation"
+    kind: Literal["relation", "patron_client"] = Field(
+        default="relation", description="relation (-1 to 1) or patron_client (a = patron, 0 to 1)."
+    )
     strength: Strength = Field(description="From -1 (rivalry) to 1 (alliance).")
-    description: str = Field(default="")
+    description: str = Field(default="", description="What the tie is, in a sentence.")
 
 
 class Change(_Sourced):
@@ -364,13 +366,17 @@ class Change(_Sourced):
     ``op`` says how: ``set`` to ``value``, ``add`` ``value``, or ``multiply`` by ``value``.
     """
 
-    target: Literal["resource", "tie", "salience", "position"]
+    target: Literal["resource", "tie", "salience", "position"] = Field(
+        description="What changes: a resource, a tie, a salience or a position."
+    )
     actor: Identifier
     other: Identifier | None = Field(default=None, description="The other actor of a tie.")
     issue: Identifier | None = Field(default=None, description="The issue of a stance.")
     resource: Identifier | None = Field(default=None, description="The resource kind.")
-    op: Literal["set", "add", "multiply"] = "set"
-    value: Number
+    op: Literal["set", "add", "multiply"] = Field(
+        default="set", description="How the value applies: set, add or multiply."
+    )
+    value: Number = Field(description="The new value, the amount added, or the factor.")
 
     @model_validator(mode="after")
     def _fields_for_target(self) -> Change:
@@ -389,7 +395,7 @@ class District(_Sourced):
     """An electoral district (a governorate, say) and the actors' relative local strength."""
 
     id: Identifier
-    name: str = Field(min_length=1)
+    name: str = Field(min_length=1, description="The district's name.")
     seats: int = Field(ge=1, description="Seats elected in the district.")
     strength: dict[Identifier, Amount] = Field(
         default_factory=dict,
@@ -529,12 +535,14 @@ class Event(_Sourced):
     """A dated happening that changes parameters or triggers an election."""
 
     id: Identifier
-    date: dt.date
-    name: str = Field(min_length=1)
-    description: str = Field(default="")
-    kind: Literal["change", "election"] = "change"
-    changes: list[Change] = Field(default_factory=list)
-    election: Election | None = None
+    date: dt.date = Field(description="When it happens (applied in the month it falls in).")
+    name: str = Field(min_length=1, description="What happens, in a line.")
+    description: str = Field(default="", description="More about it.")
+    kind: Literal["change", "election"] = Field(
+        default="change", description="change (applies changes) or election (needs election)."
+    )
+    changes: list[Change] = Field(default_factory=list, description="What the event changes.")
+    election: Election | None = Field(default=None, description="For elections: what, how.")
 
     @model_validator(mode="after")
     def _election_has_spec(self) -> Event:
@@ -549,7 +557,7 @@ class Choice(_Model):
     """One possible answer of a ``choice`` question, judged by a series."""
 
     id: Identifier
-    label: str = Field(min_length=1)
+    label: str = Field(min_length=1, description="The choice as a user reads it.")
     series: str = Field(description="The series whose value backs this choice.")
 
 
@@ -568,17 +576,21 @@ class Question(_Model):
     """
 
     id: Identifier
-    text: str = Field(min_length=1)
-    kind: Literal["yes_no", "date", "value", "choice"] = "yes_no"
-    series: str | None = None
-    op: Literal["<", "<=", ">", ">="] | None = None
-    threshold: float | None = None
+    text: str = Field(min_length=1, description="The question, as a user asks it.")
+    kind: Literal["yes_no", "date", "value", "choice"] = Field(
+        default="yes_no", description="The kind of answer: yes_no, date, value or choice."
+    )
+    series: str | None = Field(default=None, description="What it watches, kind:id[:id].")
+    op: Literal["<", "<=", ">", ">="] | None = Field(
+        default=None, description="The comparison (yes_no, date)."
+    )
+    threshold: float | None = Field(default=None, description="Compared with (yes_no, date).")
     by: dt.date | Identifier | None = Field(
         default=None,
         union_mode="left_to_right",
         description="A date (YYYY-MM-DD) or an event id: the question's deadline.",
     )
-    choices: list[Choice] = Field(default_factory=list)
+    choices: list[Choice] = Field(default_factory=list, description="The options (choice).")
     note: str = Field(default="", description="How the answer should be read.")
 
     @model_validator(mode="after")
@@ -630,14 +642,14 @@ class Scenario(_Model):
     """A whole political situation: the input of every model in factions."""
 
     schema_version: Literal[1] = Field(default=1, description="Format version.")
-    metadata: Metadata
-    actors: list[Actor] = Field(min_length=1)
-    issues: list[Issue] = Field(min_length=1)
-    stances: list[Stance] = Field(default_factory=list)
-    resources: list[Resource] = Field(default_factory=list)
-    ties: list[Tie] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
-    questions: list[Question] = Field(default_factory=list)
+    metadata: Metadata = Field(description="What the scenario is, as of when.")
+    actors: list[Actor] = Field(min_length=1, description="Who acts (at least one).")
+    issues: list[Issue] = Field(min_length=1, description="What they bargain over.")
+    stances: list[Stance] = Field(default_factory=list, description="Who stands where.")
+    resources: list[Resource] = Field(default_factory=list, description="Who has what.")
+    ties: list[Tie] = Field(default_factory=list, description="How they relate.")
+    events: list[Event] = Field(default_factory=list, description="What will happen.")
+    questions: list[Question] = Field(default_factory=list, description="What to ask.")
     outcomes: list[Outcome] = Field(
         default_factory=list, description="Observed outcomes per issue (a backtest case)."
     )
@@ -657,6 +669,12 @@ class Scenario(_Model):
         return _check_refs(self, info)
 
     # -- conveniences --------------------------------------------------------------
+    def _repr_html_(self) -> str:
+        """A notebook's view: the actors as a table and the positions as a chart."""
+        from factions.frames import scenario_html
+
+        return scenario_html(self)
+
     @property
     def id(self) -> str:
         """The scenario's id."""

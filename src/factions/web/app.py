@@ -611,14 +611,20 @@ def create_app(
         responses=_ERRORS,
     )
     async def import_file(
-        file: Annotated[UploadFile, File(description="A KTAB CSV or XML, or a BDM CSV file.")],
+        file: Annotated[
+            UploadFile,
+            File(
+                description="A scenario file in any format `factions run` reads: YAML, JSON, "
+                "TOML, KTAB CSV or XML, BDM CSV."
+            ),
+        ],
         name: Annotated[str | None, Form(description="Save under this name.")] = None,
         fmt: Annotated[
             Literal["auto", "ktab-csv", "ktab-xml", "bdm-csv"],
             Form(alias="format", description="The file's format (auto: by name and content)."),
         ] = "auto",
     ) -> ScenarioDoc:
-        """Import a KTAB CSV/XML or BDM CSV file and save it as a scenario."""
+        """Import a scenario file (YAML, JSON, TOML, KTAB CSV/XML, BDM CSV) and save it."""
         raw = await file.read()
         if name:
             check_name(name)
@@ -781,12 +787,33 @@ def _yaml_of(parsed: Parsed, data: Any) -> str | None:
     return str(text)
 
 
+#: What ``factions run FILE`` reads, by suffix (load_scenario); the upload goes through it.
+RUN_SUFFIXES = (".yaml", ".yml", ".json", ".toml", ".csv", ".xml")
+
+
 def _import(raw: bytes, filename: str, fmt: str) -> Scenario:
-    """Import an uploaded file with factions' importers (as ``factions run FILE`` does)."""
+    """Import an uploaded file exactly as ``factions run FILE`` reads it: through
+    :func:`~factions.scenario.io.load_scenario` (YAML, JSON, TOML, KTAB CSV/XML, BDM CSV),
+    so that the web app accepts every format the command line does. A forced ``format``
+    (or a name without a known suffix) goes to the CSV/XML importers directly."""
+    import tempfile
+
     from factions.scenario.importers import import_text
+    from factions.scenario.io import load_scenario
 
     source = Path(filename.replace("\\", "/")).name[:100] or "upload"
-    return import_text(_decode(raw, source), source, fmt)
+    text = _decode(raw, source)
+    suffix = Path(source).suffix.lower()
+    if fmt != "auto" or suffix not in RUN_SUFFIXES or suffix in (".csv", ".xml"):
+        # What load_scenario does for .csv/.xml, minus the server's temporary path.
+        return import_text(text, source, fmt)
+    with tempfile.TemporaryDirectory(prefix="factions-upload-") as tmp:
+        path = Path(tmp) / f"upload{suffix}"
+        path.write_text(text, "utf-8")
+        try:
+            return load_scenario(path)
+        except ScenarioError as e:  # name the upload, not the temporary file
+            raise ScenarioError(e.problems, source) from None
 
 
 def _decode(raw: bytes, filename: str) -> str:

@@ -207,7 +207,7 @@
         el("th", { class: i === 3 || i === 4 ? "num" : "", text: h })))),
       el("tbody", {}, rows));
 
-    const fileInput = el("input", { type: "file", name: "file", accept: ".csv,.xml,text/csv,application/xml,text/xml", required: true });
+    const fileInput = el("input", { type: "file", name: "file", accept: ".yaml,.yml,.json,.toml,.csv,.xml,text/csv,application/xml,text/xml,application/json", required: true });
     const nameInput = el("input", { name: "name", placeholder: "(from the file)", autocomplete: "off" });
     const fmtSelect = el("select", { name: "format" },
       el("option", { value: "auto", text: "detect (by name and content)" }),
@@ -248,7 +248,7 @@
         el("div", { class: "card" }, table),
         el("div", {},
           el("div", { class: "card" }, el("h2", { text: "Import a file" }),
-            el("p", { class: "muted small", text: "KTAB CSV or XML, or a BDM-style CSV (one issue). The file is validated and saved as a scenario." }),
+            el("p", { class: "muted small", text: "Any file factions run reads: a scenario in YAML, JSON or TOML, a KTAB CSV or XML, or a BDM-style CSV (one issue). The file is validated and saved as a scenario." }),
             importForm))));
   }
 
@@ -829,6 +829,8 @@
         clear(resultsPane);
         renderResults(resultsPane, out, { label, previous: st.lastResult });
         st.lastResult = out;
+        // One column (narrow windows): the results are below the editor; bring them into view.
+        if (window.matchMedia("(max-width: 1000px)").matches) resultsPane.scrollIntoView({ block: "start" });
       } catch (err) {
         clear(resultsPane).append(el("div", { class: "card" }, el("h2", { text: "The run failed" }), el("pre", { text: problemText(err) })));
       } finally {

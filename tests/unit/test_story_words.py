@@ -1,0 +1,58 @@
+"""Every number a user reads says what it is, and verdicts come with their reason (item 10)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from factions import load_scenario, simulate
+from factions.cli import app
+from factions.story import story
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+
+
+def _lines(name: str) -> list[str]:
+    return [ln for m in story(simulate(load_scenario(name), "mean")) for ln in m.lines]
+
+
+def test_story_numbers_are_never_minus_zero_and_changes_show() -> None:
+    lines = _lines("iraq-2008") + _lines(str(EXAMPLES / "arms-race.yaml"))
+    assert lines
+    for ln in lines:
+        assert "-0.00" not in ln, ln
+        m = re.search(r"from ([+-]\d\.\d+) to ([+-]\d\.\d+)", ln)
+        if m:
+            assert m.group(1) != m.group(2), ln  # never "+0.50 to +0.50"
+
+
+def test_story_explains_arms_race_verdicts_with_the_armed_capabilities() -> None:
+    race = [ln for ln in _lines("iraq-2008") if "arms race" in ln]
+    assert race
+    for ln in race:
+        assert "growth rate" in ln, ln
+        assert "armed capability" in ln, ln
+    assert any("no longer feeds on itself" in ln for ln in race)
+    joint = [ln for ln in _lines("iraq-2008") if "joint list" in ln]
+    for ln in joint:
+        assert "threshold" in ln, ln
+
+
+def test_run_says_armed_capability_and_why_each_verdict() -> None:
+    import io
+
+    from rich.console import Console
+
+    from factions.cli import render_run
+
+    console = Console(width=400, file=io.StringIO(), record=True)
+    render_run(simulate(load_scenario("iraq-2008"), "mean"), console)
+    text = console.export_text()
+    assert "armed capability" in text
+    assert "not the armed_strength resource" in text
+    assert "each other's main rival" in text  # the verdict's reason, not just "stable"
+    assert "armed strength" not in text
+    r = CliRunner().invoke(app, ["run", "iraq-2008"])
+    assert r.exit_code == 0
