@@ -21,6 +21,7 @@ from rich.console import Console
 from rich.table import Table
 
 from factions import __version__
+from factions.calibration.command import calibrate
 from factions.engines import ENGINES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
 from factions.forecast import answer_questions
@@ -796,6 +797,9 @@ def serve(
             f"warning: serving on {host}: anyone who can reach it can run models", markup=False
         )
     serve_app(host=host, port=port, runs_dir=runs_dir, scenarios_dir=scenarios_dir)
+
+
+app.command()(calibrate)
 
 
 def main() -> None:
