@@ -527,7 +527,7 @@ def fit(
             "interval": f"90% percentile bootstrap over elections, {bootstrap} refits",
             "seed": seed,
             "monte_carlo_draws": draws,
-            "baseline_kappa": float(np.exp(persist[5])),
+            "baseline_kappa": float(np.exp(persist[6])),
             "derived": derived,
         },
         plots=plots,
