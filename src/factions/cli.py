@@ -22,6 +22,7 @@ from rich.table import Table
 
 from factions import __version__
 from factions.calibration.command import calibrate
+from factions.calibration.store import calibrated_dynamics
 from factions.engines import ENGINES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
 from factions.forecast import answer_questions
@@ -190,6 +191,7 @@ def validate(
     for f in files:
         try:
             s = load_scenario(f)
+            calibrated_dynamics(s)  # a calibration it names must exist and be one
         except ScenarioError as e:
             bad = True
             for p in e.problems:

@@ -326,9 +326,9 @@ def simulate_batch(
     coef = dict(coefficients or {})
     # Richardson's coefficients, per member where sampled: (B, 1) against (B, n) arrays.
     fear = np.asarray(coef.get("fear", np.full(b, cfg.fear)), dtype=np.float64)[:, None]
-    restraint = np.asarray(
-        coef.get("restraint", np.full(b, cfg.restraint)), dtype=np.float64
-    )[:, None]
+    restraint = np.asarray(coef.get("restraint", np.full(b, cfg.restraint)), dtype=np.float64)[
+        :, None
+    ]
     start = scenario.metadata.date
     horizon = scenario.metadata.horizon or start.replace(year=start.year + 1)
     dates = month_dates(start, horizon)
@@ -470,7 +470,10 @@ def simulate_batch(
         rec["rivals"].append(rivals)
         rec["growth"].append(
             dilemma.race_growth(
-                state.belief, rivals, c[..., 2], fear=fear[..., None],
+                state.belief,
+                rivals,
+                c[..., 2],
+                fear=fear[..., None],
                 restraint=restraint[..., None],
             )
         )

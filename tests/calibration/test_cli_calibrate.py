@@ -103,6 +103,8 @@ def test_data_option_reads_a_users_copy(tmp_path: Path) -> None:
         (["calibrate", "elections", "--data", "."], "--data: no folder 'parlgov/'"),
         (["calibrate", "arms", "--cutoff", "1700"], "--cutoff: 1700 leaves 0"),
         (["calibrate", "arms", "--out", "/nonexistent/x.json"], "--out: cannot write"),
+        (["calibrate", "elections", "--baseline", "window"], "--baseline: applies to the arms"),
+        (["calibrate", "arms", "--baseline", "decade"], "--baseline: must be one of start, window"),
     ],
 )
 def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
@@ -110,3 +112,21 @@ def test_bad_arguments_exit_2(args: list[str], message: str) -> None:
     assert r.exit_code == 2, r.output
     assert message in r.output
     assert "Traceback" not in r.output
+
+
+def test_a_missing_calibration_is_reported_by_validate_and_run(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "metadata: {id: s, title: S, date: 2008-10-15, horizon: 2009-03-01}\n"
+        "actors: [{id: a, name: A, capability: 60}, {id: b, name: B, capability: 40}]\n"
+        "issues: [{id: x, name: X}]\n"
+        "stances: [{actor: a, issue: x, position: 20, salience: 50},\n"
+        "          {actor: b, issue: x, position: 80, salience: 50}]\n"
+        f"dynamics: {{calibration: {tmp_path / 'none.json'}}}\n",
+        "utf-8",
+    )
+    for command in ("validate", "run"):
+        r = runner.invoke(app, [command, str(scenario)])
+        assert r.exit_code == 2, r.output
+        assert "dynamics.calibration: no calibration" in r.output
+        assert "Traceback" not in r.output

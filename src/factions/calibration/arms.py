@@ -13,10 +13,12 @@ its share of the world's military expenditure that year (the sum over reporting 
 shares remove inflation and world growth from COW's current dollars, and because the
 mechanism is linear and homogeneous, ``a`` and ``m`` do not depend on the unit in which both
 rivals are measured. Each rivalry's baseline ``A_0`` is its first observed year (the
-simulation's start). Assumptions, each written in docs/calibration.md: rivals in a strategic
-rivalry hold the belief ``p = 1`` that the other is aggressive, so the fitted ``a`` is
-``fear`` at certainty; a rival's capability ``C_j`` is its spending (no clients); the
-rivalry's baseline is its equilibrium.
+simulation's start; ``baseline="start"``), or, as a named alternative
+(``baseline="window"``, ``--baseline window``), the mean of the five years before each
+prediction: a moving equilibrium. Assumptions, each written in docs/calibration.md: rivals
+in a strategic rivalry hold the belief ``p = 1`` that the other is aggressive, so the
+fitted ``a`` is ``fear`` at certainty; a rival's capability ``C_j`` is its spending (no
+clients); the rivalry's baseline is its equilibrium.
 
 With ``rho = A_{0,j} / A_{0,i}`` and ``X = A / A_0``, the relative deviations ``u = X - 1``
 evolve by ``u_i' = (1 - m) u_i + a rho u_j``; the monthly matrix has eigenvalues
@@ -61,7 +63,7 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -82,7 +84,17 @@ from factions.calibration.common import (
 from factions.calibration.data import DataSet, open_data
 from factions.errors import Problem, ScenarioError
 
-__all__ = ["NAMES", "Panel", "auc", "build", "fit", "predict", "simulate_panel"]
+__all__ = [
+    "BASELINES",
+    "NAMES",
+    "Panel",
+    "auc",
+    "build",
+    "fit",
+    "predict",
+    "simulate_panel",
+    "with_baseline",
+]
 
 NAMES = ("fear", "restraint", "sigma")
 #: Degrees of freedom of the Student-t noise.
@@ -109,11 +121,14 @@ class Panel:
     rho: FloatArray
     race: NDArray[np.bool_]
     active: NDArray[np.bool_]  # (R, T) the rivalry is on that year
+    #: ``(R, T, 2)`` the equilibrium each year's prediction starts from, in the units of
+    #: ``x``: ones for ``baseline="start"``; see :func:`with_baseline`.
+    base: FloatArray | None = None
 
     def take(self, rows: NDArray[np.int64]) -> Panel:
         return Panel(
             tuple(self.names[i] for i in rows), self.years, self.x[rows], self.rho[rows],
-            self.race[rows], self.active[rows],
+            self.race[rows], self.active[rows], None if self.base is None else self.base[rows],
         )  # fmt: skip
 
     def __len__(self) -> int:
@@ -198,14 +213,48 @@ def predict(a: float, m: float, rho: FloatArray, x: FloatArray, h: int) -> Float
     return np.asarray(np.maximum(out, FLOOR))
 
 
+#: The named choices of the equilibrium a prediction reverts to (``baseline`` of :func:`fit`).
+BASELINES = ("start", "window")
+#: Years averaged by ``baseline="window"``.
+WINDOW = 5
+
+
+def with_baseline(p: Panel, baseline: str) -> Panel:
+    """``p`` with the equilibrium of each year set by ``baseline``.
+
+    ``"start"``: the rivalry's first observed year, for every year (the simulation's
+    construction: the scenario's date is the equilibrium). ``"window"``: the mean of the
+    :data:`WINDOW` years before (a moving equilibrium: deviations from the recent level are
+    what the coupling acts on); years without a full window have none.
+    """
+    if baseline not in BASELINES:
+        raise ScenarioError(
+            [Problem("--baseline", f"must be one of {', '.join(BASELINES)}, got {baseline!r}")]
+        )
+    if baseline == "start":
+        return replace(p, base=None)
+    base = np.full(p.x.shape, np.nan)
+    for k in range(WINDOW, p.x.shape[1]):
+        base[:, k] = p.x[:, k - WINDOW : k].mean(axis=1)  # nan when any year is missing
+    return replace(p, base=base)
+
+
+def _origin(p: Panel) -> tuple[FloatArray, FloatArray]:
+    """``(R, T, 2)`` baselines and ``(R, T)`` effective ratios ``rho b_2 / b_1``."""
+    base = np.ones_like(p.x) if p.base is None else p.base
+    return base, p.rho[:, None] * base[..., 1] / base[..., 0]
+
+
 def _pairs(
     p: Panel, h: int, mask: NDArray[np.bool_]
 ) -> tuple[FloatArray, FloatArray, FloatArray, NDArray[np.int64]]:
-    """Transitions ``t -> t + h`` with both ends observed and ``mask[:, t]`` true."""
-    now, later = p.x[:, :-h], p.x[:, h:]
-    ok = ~np.isnan(now).any(-1) & ~np.isnan(later).any(-1) & mask[:, :-h]
+    """Transitions ``t -> t + h`` with both ends observed and ``mask[:, t]`` true, in units
+    of the baseline at ``t``: (now, later, rho, rivalry index)."""
+    base, rho = _origin(p)
+    now, later, b0 = p.x[:, :-h], p.x[:, h:], base[:, :-h]
+    ok = ~np.isnan(now).any(-1) & ~np.isnan(later).any(-1) & ~np.isnan(b0).any(-1) & mask[:, :-h]
     r, t = np.nonzero(ok)
-    return now[r, t], later[r, t], p.rho[r], r
+    return now[r, t] / b0[r, t], later[r, t] / b0[r, t], rho[r, t], r
 
 
 def _nll(
@@ -269,9 +318,10 @@ def _platt(score: FloatArray, label: NDArray[np.bool_]) -> FloatArray:
 def _race_rows(
     p: Panel, mask: NDArray[np.bool_]
 ) -> tuple[FloatArray, FloatArray, NDArray[np.bool_]]:
-    ok = ~np.isnan(p.x).any(-1) & mask
+    base, rho = _origin(p)
+    ok = ~np.isnan(p.x).any(-1) & ~np.isnan(base).any(-1) & mask
     r, t = np.nonzero(ok)
-    return p.x[r, t], p.rho[r], p.race[r, t]
+    return p.x[r, t] / base[r, t], rho[r, t], p.race[r, t]
 
 
 def simulate_panel(
@@ -312,16 +362,20 @@ def fit(
     cutoff: int = 1946,
     bootstrap: int = 200,
     seed: int = 0,
+    baseline: str = "start",
     progress: ProgressFn = no_progress,
     panel: Panel | None = None,
     files: dict[str, str] | None = None,
 ) -> Fit:
-    """Fit ``fear`` and ``restraint`` on rivalry-years before ``cutoff``; score the rest."""
+    """Fit ``fear`` and ``restraint`` on rivalry-years before ``cutoff``; score the rest.
+
+    ``baseline`` names the equilibrium predictions revert to (:func:`with_baseline`).
+    """
     t0 = time.perf_counter()
     if panel is None:
         data = open_data("cow", data_dir)
         panel, files = build(data), dict(data.files)
-    p = panel
+    p = with_baseline(panel, baseline)
     train_cols = p.years < cutoff
     train_mask = p.active & train_cols[None, :]
     test_mask = p.active & ~train_cols[None, :]
@@ -406,6 +460,7 @@ def fit(
             f"Student-t noise with {NU:g} d.f. on log spending share",
             "interval": f"90% percentile bootstrap over rivalries, {bootstrap} refits",
             "seed": seed,
+            "baseline": baseline,
             "baseline_sigma": float(np.exp(persist[2])),
             "race_base_rate": base,
             "structural_growth_per_month": float(growth),

@@ -36,13 +36,16 @@ def run_target(
     bootstrap: int,
     cutoff: int | None,
     progress: bool,
+    baseline: str | None = None,
 ) -> Fit:
     """Fit one target (with a progress bar on stderr when ``progress``)."""
     from factions.calibration import arms, elections
 
-    kwargs: dict[str, int] = {"seed": seed, "bootstrap": bootstrap}
+    kwargs: dict[str, int | str] = {"seed": seed, "bootstrap": bootstrap}
     if cutoff is not None:
         kwargs["cutoff"] = cutoff
+    if baseline is not None:
+        kwargs["baseline"] = baseline
     module = elections if target == "elections" else arms
     if not progress:
         fit: Fit = module.fit(data, **kwargs)
@@ -96,12 +99,18 @@ def calibrate(
             "2000 for elections, 1946 for arms).",
         ),
     ] = None,
+    baseline: Annotated[
+        str | None,
+        typer.Option("--baseline", help="arms: the equilibrium, start (default) or window."),
+    ] = None,
 ) -> None:
     """Fit the dynamics' coefficients on historical data and score them out of sample."""
     if target not in TARGETS:
         raise _fail(
             [Problem("TARGET", f"unknown target '{target}' (one of: {', '.join(TARGETS)})")]
         )
+    if baseline is not None and target != "arms":
+        raise _fail([Problem("--baseline", "applies to the arms target only")])
     if bootstrap < 2:
         raise _fail([Problem("--bootstrap", f"must be at least 2, got {bootstrap}")])
     if data is not None and not data.is_dir():
@@ -111,8 +120,9 @@ def calibrate(
             raise _fail([Problem(opt, f"cannot write '{path}' (not a file in an existing folder)")])
     try:
         fit = run_target(
-            target, data, seed=seed, bootstrap=bootstrap, cutoff=cutoff, progress=not as_json
-        )
+            target, data, seed=seed, bootstrap=bootstrap, cutoff=cutoff,
+            progress=not as_json, baseline=baseline,
+        )  # fmt: skip
     except ScenarioError as e:
         raise _fail(e.problems) from None
     except FactionsError as e:
