@@ -21,6 +21,16 @@ import subprocess
 import sys
 import time
 
+#: Runs the CLI and reports the process's own peak resident memory on stderr.
+CHILD = """
+import resource, sys
+from factions.cli import main
+try:
+    main()
+finally:
+    sys.stderr.write(f"\\nMAXRSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n")
+"""
+
 
 def run_once(target: str, bootstrap: int) -> tuple[float, float, float]:
     """(wall seconds, CPU seconds, peak RSS MiB) of one calibrate run in a new process."""
@@ -30,7 +40,7 @@ def run_once(target: str, bootstrap: int) -> tuple[float, float, float]:
         [
             sys.executable,
             "-c",
-            "from factions.cli import main; main()",
+            CHILD,
             "calibrate",
             target,
             "--bootstrap",
@@ -46,7 +56,8 @@ def run_once(target: str, bootstrap: int) -> tuple[float, float, float]:
     if proc.returncode != 0:
         raise SystemExit(proc.stderr)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    return wall, cpu, after.ru_maxrss / 1024
+    rss_kib = int(proc.stderr.strip().rsplit("MAXRSS ", 1)[-1])
+    return wall, cpu, rss_kib / 1024
 
 
 def main() -> None:

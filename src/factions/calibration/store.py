@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from factions.errors import Problem, ScenarioError
-from factions.scenario.schema import CALIBRATED, Dynamics, Scenario, Uncertain
+from factions.scenario.schema import CALIBRATED, Dynamics, Scenario
 
 __all__ = [
     "BUILTIN",
@@ -185,7 +185,3 @@ def calibrated_dynamics(scenario: Scenario) -> Dynamics:
         return dyn
     update = {s.name: s.value for s in structural(scenario)}
     return dyn.model_copy(update=update)
-
-
-def _uncertain_json(u: Uncertain) -> dict[str, Any]:  # pragma: no cover - helper for docs
-    return u.model_dump(exclude_none=True)
