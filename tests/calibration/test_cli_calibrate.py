@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -70,6 +71,9 @@ def test_calibrate_writes_file_and_page(tmp_path: Path) -> None:
     assert "Held-out scores" in r.stdout
     cal = load_calibration(str(out))
     assert cal.target == "arms"
+    mask = os.umask(0o022)
+    os.umask(mask)
+    assert out.stat().st_mode & 0o777 == 0o666 & ~mask  # the usual permissions
     assert cal.data["format_version"] == 1
     assert len(cal.coefficient("fear")["draws"]) == 3
     assert cal.data["coefficients"]["restraint"]["maps_to"] == "restraint"

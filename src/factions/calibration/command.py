@@ -129,9 +129,11 @@ def calibrate(
         raise _fail([Problem("", str(e))]) from None
     try:
         if out_file is not None:
-            from factions.store import write_json_atomic
+            from factions.report import _write_atomic
 
-            write_json_atomic(out_file, fit.calibration_file())
+            # Through a temporary file and a rename, with the usual permissions (umask).
+            text = json.dumps(fit.calibration_file(), indent=2, allow_nan=False) + "\n"
+            _write_atomic(out_file, text)
         if report is not None:
             from factions.calibration.report import write_calibration_report
 
