@@ -41,15 +41,12 @@ COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
             "id", "country", "start_date", "caretaker", "previous_cabinet",
         ),
         "cabinets-CabinetParty.csv": ("cabinet", "party", "pm"),
-        "datacore-Country.csv": ("id", "name", "name_short"),
         "datacore-Code.csv": ("id", "table_variable", "short", "name"),
-        "parties-Party.csv": ("id", "country", "name_short", "name_english"),
     },
     "cow": {
         "cow_nmc.csv": ("ccode", "year", "milex"),
         "grh_arms_races.csv": ("race_id", "ccode1", "ccode2", "styear", "endyear"),
         "td_rivalries.csv": ("rivalryno", "rivalryname", "ccode1", "ccode2", "styear", "endyear"),
-        "cow_states.csv": ("ccode", "stateabb", "statenme"),
     },
 }  # fmt: skip
 
