@@ -229,15 +229,16 @@ def test_switching_off_the_support_councils_lowers_siic_arming() -> None:
 
 
 def test_calibrated_iraq_does_not_arm_against_its_rivals() -> None:
-    """With the arms calibration (fear 0, restraint ~0.0004 a month) nobody arms in response
-    to a rival: the SIIC's strength stays at its start, and no race spirals."""
+    """With the arms calibration (fear ~0.00001, restraint ~0.0003 a month) nobody arms
+    measurably in response to a rival: the SIIC's strength stays within 1 % of its start,
+    and no race spirals."""
     r = simulate(iraq())
     assert r.trajectory is not None
     siic = r.arrays.actor_ids.index("siic")
     k = r.trajectory.kinds.index("armed_strength")
     armed = r.trajectory.resources[0, :, siic, k]
-    assert armed[-1] == pytest.approx(armed[0], rel=1e-9)
-    assert np.all(r.trajectory.growth[0] <= 0)
+    assert armed[-1] == pytest.approx(armed[0], rel=0.01)
+    assert np.all(r.trajectory.growth[0] < 0)
 
 
 def test_batch_of_members_equals_single_runs() -> None:

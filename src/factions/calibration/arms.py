@@ -376,9 +376,9 @@ def fit(
         data = open_data("cow", data_dir)
         panel, files = build(data), dict(data.files)
     p = with_baseline(panel, baseline)
-    train_cols = p.years < cutoff
-    train_mask = p.active & train_cols[None, :]
-    test_mask = p.active & ~train_cols[None, :]
+    # A training transition t -> t + 1 ends before the cut-off: no held-out year is fitted.
+    train_mask = p.active & (p.years + 1 < cutoff)[None, :]
+    test_mask = p.active & (p.years >= cutoff)[None, :]
     now, later, rho, rows = _pairs(p, 1, train_mask)
     n_test = int(_pairs(p, 1, test_mask)[0].shape[0])
     if len(now) < 20 or n_test < 1:
@@ -447,7 +447,7 @@ def fit(
         split={
             "kind": "cutoff year",
             "cutoff": cutoff,
-            "train": f"{len(now) // 1} one-year rivalry transitions before {cutoff}",
+            "train": f"{len(now)} one-year rivalry transitions ending before {cutoff}",
             "test": f"{n_test} one-year rivalry transitions from {cutoff} on "
             f"(races: up to {GRH_END})",
             "baseline": "persistence: next year's share is this year's (sigma fitted on train); "
