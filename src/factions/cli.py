@@ -22,6 +22,8 @@ from rich.table import Table
 
 from factions import __version__
 from factions.backtest.cli import backtest_command, is_deu_path, run_deu, validate_deu
+from factions.calibration.command import calibrate
+from factions.calibration.store import calibrated_dynamics
 from factions.engines import ENGINES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
 from factions.forecast import answer_questions
@@ -339,6 +341,7 @@ def validate(
             continue
         try:
             s = load_scenario(f)
+            calibrated_dynamics(s)  # a calibration it names must exist and be one
         except ScenarioError as e:
             bad = True
             for p in e.problems:
@@ -1052,6 +1055,9 @@ def serve(
             f"warning: serving on {host}: anyone who can reach it can run models", markup=False
         )
     serve_app(host=host, port=port, runs_dir=runs_dir, scenarios_dir=scenarios_dir)
+
+
+app.command()(calibrate)
 
 
 def main() -> None:

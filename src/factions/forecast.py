@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from numpy.typing import NDArray
 
+from factions.calibration.store import calibrated_dynamics
 from factions.dynamics import balance, coalitions, dilemma
 from factions.dynamics.events import due_step
 from factions.scenario.schema import Question
@@ -331,7 +332,7 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
     arr = result.arrays
     ids = arr.actor_ids
     n = len(ids)
-    cfg = result.scenario.dynamics
+    cfg = calibrated_dynamics(result.scenario)
     out: dict[str, Any] = {"dates": [d.isoformat() for d in traj.dates]}
     out["forecasts"] = {
         issue: _floats(arr.low[j] + traj.forecast[0, :, j] * (arr.high[j] - arr.low[j]))
@@ -350,6 +351,11 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
             ):
                 p_ij, p_ji = float(traj.belief[0, -1, i, j]), float(traj.belief[0, -1, j, i])
                 mutual = bool(traj.growth[0, -1, i, j] > -cfg.restraint)
+                if cfg.fear == 0:  # no coupling: the growth rate cannot tell; ask directly
+                    main = dilemma.main_rival(
+                        traj.belief[:1, -1], traj.rivals[:1, -1], traj.capability[:1, -1, :, 2]
+                    )[0]
+                    mutual = bool(main[i, j] and main[j, i])
                 v = dilemma.verdict(
                     ids[i], ids[j], p_ij, p_ji, mutual, fear=cfg.fear, restraint=cfg.restraint
                 )

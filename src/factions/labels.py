@@ -12,6 +12,9 @@ def input_label(scenario: Scenario, path: str) -> str:
     """A readable name for an uncertain input's path (``stances.3.salience`` ->
     ``dawa: salience of support-councils``)."""
     parts = path.split(".")
+    if parts[:2] == ["dynamics", "coefficients"] and len(parts) == 3:
+        cal = scenario.dynamics.calibration
+        return f"coefficient {parts[2]}" + (f" ({cal} calibration)" if cal else "")
     try:
         k = int(parts[1])
         if parts[0] == "actors":

@@ -31,6 +31,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from factions._random import SeedLike, as_generator
+from factions.calibration.store import calibrated_dynamics
 from factions.dynamics import alliances, clientele, dilemma, power
 from factions.dynamics.events import apply_changes, compile_changes, due_events
 from factions.dynamics.state import State, initial_state
@@ -314,6 +315,7 @@ def simulate_batch(
     options: Mapping[str, Any] | None = None,
     state: State | None = None,
     values: Values | None = None,
+    coefficients: Mapping[str, FloatArray] | None = None,
 ) -> Trajectory:
     """Run the political simulation for a batch of members (see the module docstring).
 
@@ -323,6 +325,11 @@ def simulate_batch(
         The members' initial states (default: one member at the scenario's values).
     values
         Draws an event's uncertain number for every member (default: its ``value``).
+    coefficients
+        Per-member structural coefficients ``(B,)`` by Dynamics field (``fear``,
+        ``restraint``), e.g. sampled from a calibration by an ensemble; the others come
+        from the scenario's dynamics, with its calibration applied
+        (:func:`factions.calibration.store.calibrated_dynamics`).
     """
     spec = _check_model(model)
     arr = to_arrays(scenario)
@@ -332,7 +339,13 @@ def simulate_batch(
     rng = rng if rng is not None else as_generator(None)
     b = state.x.shape[0]
     values = values or _point_values(b)
-    cfg = scenario.dynamics
+    cfg = calibrated_dynamics(scenario)
+    coef = dict(coefficients or {})
+    # Richardson's coefficients, per member where sampled: (B, 1) against (B, n) arrays.
+    fear = np.asarray(coef.get("fear", np.full(b, cfg.fear)), dtype=np.float64)[:, None]
+    restraint = np.asarray(coef.get("restraint", np.full(b, cfg.restraint)), dtype=np.float64)[
+        :, None
+    ]
     start = scenario.metadata.date
     horizon = scenario.metadata.horizon or start.replace(year=start.year + 1)
     dates = month_dates(start, horizon)
@@ -373,7 +386,7 @@ def simulate_batch(
     endogenous = np.array([a.kind != "foreign_state" for a in scenario.actors])
     grievance = dilemma.grievance_for_equilibrium(
         state.resources[..., k_arm], c0[..., 2], state.belief, rivals0,
-        fear=cfg.fear, restraint=cfg.restraint,
+        fear=fear, restraint=restraint,
     )  # fmt: skip
     belief0 = state.belief.copy()
     base_clients = state.resources[..., k_clients].copy()
@@ -385,7 +398,8 @@ def simulate_batch(
         "ties": [state.ties], "belief": [state.belief], "rivals": [rivals0],
         "growth": [
             dilemma.race_growth(
-                state.belief, rivals0, c0[..., 2], fear=cfg.fear, restraint=cfg.restraint
+                state.belief, rivals0, c0[..., 2], fear=fear[..., None],
+                restraint=restraint[..., None],
             )
         ],
     }  # fmt: skip
@@ -425,7 +439,7 @@ def simulate_batch(
         rivals = dilemma.rival_mask(state.ties, state.patron, belief, c[..., 2])
         armed = dilemma.arm(
             state.resources[..., k_arm], c[..., 2], belief, rivals, grievance, endogenous,
-            fear=cfg.fear, restraint=cfg.restraint,
+            fear=fear, restraint=restraint,
         )  # fmt: skip
         res = state.resources.copy()
         res[..., k_arm] = armed
@@ -473,7 +487,11 @@ def simulate_batch(
         rec["rivals"].append(rivals)
         rec["growth"].append(
             dilemma.race_growth(
-                state.belief, rivals, c[..., 2], fear=cfg.fear, restraint=cfg.restraint
+                state.belief,
+                rivals,
+                c[..., 2],
+                fear=fear[..., None],
+                restraint=restraint[..., None],
             )
         )
 

@@ -135,8 +135,8 @@ def arm(
     grievance: FloatArray,
     endogenous: BoolArray,
     *,
-    fear: float,
-    restraint: float,
+    fear: float | FloatArray,
+    restraint: float | FloatArray,
 ) -> FloatArray:
     """One month of Richardson arming, ``A + (a p_ij* C_j* - m A + g)``, kept >= 0.
 
@@ -153,8 +153,8 @@ def grievance_for_equilibrium(
     belief: FloatArray,
     rivals: BoolArray,
     *,
-    fear: float,
-    restraint: float,
+    fear: float | FloatArray,
+    restraint: float | FloatArray,
 ) -> FloatArray:
     """``g_i = m A_i - a p_ij* C_j*``: makes the initial strengths an equilibrium."""
     return np.asarray(restraint * armed - fear * _threat(belief, rivals, capability))
@@ -165,8 +165,8 @@ def race_growth(
     rivals: BoolArray,
     capability: FloatArray,
     *,
-    fear: float,
-    restraint: float,
+    fear: float | FloatArray,
+    restraint: float | FloatArray,
 ) -> FloatArray:
     """``(B, n, n)`` each pair's growth rate: ``-m + a sqrt(p_ij p_ji)`` for mutual main
     rivals, ``-m`` otherwise."""

@@ -31,6 +31,7 @@ from factions.ensemble.sampling import (
     Param,
     apply_params,
     change_values,
+    coefficient_values,
     draw,
     uncertain_params,
 )
@@ -112,6 +113,7 @@ def member_outputs(
             scenario, model, rng=rng, options=opts,
             state=initial_state(arr, inputs=inputs),
             values=change_values(scenario, params, values),
+            coefficients=coefficient_values(params, values),
         )  # fmt: skip
         positions = arr.from_unit(traj.x)
         forecast = arr.from_unit(traj.forecast[:, -1])
@@ -264,6 +266,9 @@ def plan(
         "values": hashlib.sha256(values.tobytes()).hexdigest() if given else None,
         "version": __version__,
     }
+    calibration = _calibration_identity(scenario)
+    if calibration is not None:
+        key["calibration"] = calibration
     root = out if out is not None else default_runs_dir()
     run = RunDir(root / run_id(scenario.id, model, key))
     tasks = [
@@ -281,6 +286,14 @@ def plan(
         for k in range((runs + size - 1) // size)
     ]
     return Plan(run, key, tasks, params)
+
+
+def _calibration_identity(scenario: Scenario) -> dict[str, Any] | None:
+    """The calibration a scenario takes coefficients from (for the run's key and manifest)."""
+    from factions.calibration.store import load_calibration
+
+    ref = scenario.dynamics.calibration
+    return load_calibration(ref).identity() if ref else None
 
 
 @dataclass(frozen=True)
@@ -365,6 +378,7 @@ def run_ensemble(
         "chunk_size": p.key["chunk_size"],
         "chunks": len(p.tasks),
         "inputs": [q.path for q in p.params],
+        "calibration": p.key.get("calibration"),
         "status": "running",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "resumed_chunks": sorted(done),

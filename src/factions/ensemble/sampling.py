@@ -8,8 +8,11 @@ triangular with its mode at ``value``), and writes the values into the arrays of
 members.
 
 What is sampled: actors' ``capability``, stances' ``position`` and ``salience``,
-resources' ``amount``, ties' ``strength`` and events' change ``value``. (District strengths
-and the ``dynamics`` parameters are fixed at their values.)
+resources' ``amount``, ties' ``strength`` and events' change ``value``; and the structural
+coefficients the scenario takes from a calibration (``dynamics.calibration``: sampled from
+the calibration's bootstrap draws, their empirical quantiles) or gives its own range for
+(``dynamics.coefficients``). (District strengths and the other ``dynamics`` parameters are
+fixed at their values.)
 
 References
 ----------
@@ -31,10 +34,19 @@ import numpy as np
 from numpy.typing import NDArray
 from scipy.stats import qmc
 
+from factions.calibration.store import structural
 from factions.scenario.arrays import Inputs, ScenarioArrays
 from factions.scenario.schema import Scenario, Uncertain, value_of
 
-__all__ = ["METHODS", "Param", "apply_params", "change_values", "draw", "uncertain_params"]
+__all__ = [
+    "METHODS",
+    "Param",
+    "apply_params",
+    "change_values",
+    "coefficient_values",
+    "draw",
+    "uncertain_params",
+]
 
 FloatArray = NDArray[np.float64]
 Method = Literal["lhs", "sobol", "random"]
@@ -54,10 +66,13 @@ class Param:
     high: float
     dist: str
     change: tuple[int, int] = (-1, -1)  # (event, change) for target "change"
+    draws: tuple[float, ...] = ()  # for dist "empirical": a calibration's bootstrap draws
 
     def from_unit(self, u: FloatArray) -> FloatArray:
         """Map points of [0, 1] to values (inverse CDF)."""
         lo, hi = self.low, self.high
+        if self.dist == "empirical" and self.draws:
+            return np.asarray(np.quantile(np.asarray(self.draws), np.asarray(u)))
         if hi <= lo:
             return np.full(np.shape(u), lo)
         if self.dist == "triangular":
@@ -113,7 +128,24 @@ def uncertain_params(scenario: Scenario, arr: ScenarioArrays) -> list[Param]:
                     u.dist, (e, c),
                 )  # fmt: skip
                 out.append(p)
+    for co in structural(scenario):
+        if co.high > co.low:
+            out.append(
+                Param(
+                    f"dynamics.coefficients.{co.name}", "coefficient", -1, -1, co.value, co.low,
+                    co.high, co.dist, draws=co.draws,
+                )
+            )  # fmt: skip
     return out
+
+
+def coefficient_values(params: list[Param], values: FloatArray) -> dict[str, FloatArray]:
+    """The members' sampled structural coefficients ``(B,)`` by Dynamics field."""
+    return {
+        p.path.rsplit(".", 1)[-1]: values[:, m]
+        for m, p in enumerate(params)
+        if p.target == "coefficient"
+    }
 
 
 def draw(params: list[Param], n: int, seed: int, method: Method = "lhs") -> FloatArray:

@@ -42,6 +42,7 @@ from factions.errors import Problem
 
 __all__ = [
     "ACTOR_KINDS",
+    "CALIBRATED",
     "SCHEMA_VERSION",
     "SERIES_KINDS",
     "Actor",
@@ -477,6 +478,9 @@ def _default_arena_weights() -> dict[Arena, dict[str, float]]:
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
+#: The Dynamics fields a calibration can set (docs/calibration.md).
+CALIBRATED = ("fear", "restraint")
+
 
 class Dynamics(_Model):
     """Parameters of the political dynamics (docs/model.md explains each).
@@ -529,6 +533,32 @@ class Dynamics(_Model):
         default=0.5, ge=-1, le=1, description="Allies above this tie run a joint list."
     )
     bargaining_rounds: int = Field(default=1, ge=1, le=100, description="Engine rounds per month.")
+    calibration: str | None = Field(
+        default=None,
+        min_length=1,
+        description=(
+            "A calibration to take structural coefficients from: a built-in name (arms) or "
+            "a file written by 'factions calibrate TARGET --out FILE' (docs/calibration.md)."
+        ),
+    )
+    coefficients: dict[Identifier, Uncertain] = Field(
+        default_factory=dict,
+        description=(
+            "The scenario's own value and range for a calibrated coefficient "
+            "(fear, restraint), overriding the calibration's."
+        ),
+    )
+
+    @model_validator(mode="after")
+    def _known_coefficients(self) -> Dynamics:
+        unknown = sorted(set(self.coefficients) - set(CALIBRATED))
+        if unknown:
+            raise PydanticCustomError(
+                "coefficients",
+                "unknown coefficient(s) {names} (calibrated coefficients: {known})",
+                {"names": ", ".join(unknown), "known": ", ".join(CALIBRATED)},
+            )
+        return self
 
 
 class Event(_Sourced):
