@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -27,6 +28,7 @@ from factions.forecast import answer_questions
 from factions.scenario.io import builtin_names, dumps_scenario, load_scenario
 from factions.scenario.schema import Scenario, Uncertain, value_of
 from factions.simulate import RunResult, simulate
+from factions.terminal import SafeConsole
 
 __all__ = ["app", "main"]
 
@@ -37,8 +39,9 @@ app = typer.Typer(
     add_completion=False,
     rich_markup_mode=None,
 )
-out = Console(highlight=False, soft_wrap=False)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# SafeConsole: no markup is read in user text, control characters are shown as escapes.
+out = SafeConsole(soft_wrap=False)
+err = SafeConsole(stderr=True, soft_wrap=True)
 
 EXIT_BAD_INPUT = 2
 
@@ -77,6 +80,9 @@ def _root(
     ] = False,
 ) -> None:
     """Simulate and forecast power struggles between political factions."""
+    # Non-finite results are errors with a path (simulate checks them); numpy's own
+    # RuntimeWarnings would only be mixed into the `path: message` lines.
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
 
 
 @app.command()
@@ -114,7 +120,7 @@ def show(
     """Show a scenario's actors, issues, stances, resources, ties and events as tables."""
     s = _load(scenario)
     m = s.metadata
-    out.print(f"[bold]{m.id}[/bold]: {m.title} (as of {m.date.isoformat()})")
+    out.print(f"{m.id}: {m.title} (as of {m.date.isoformat()})", style="bold")
     if m.description:
         out.print(m.description, markup=False)
     t = Table(title="Actors")
@@ -228,7 +234,9 @@ def render_run(result: RunResult, console: Console) -> None:
     """Print a run as a readable forecast: tables first, then plain-language answers."""
     s = result.scenario
     spec = ENGINES[result.model]
-    console.print(f"[bold]{s.metadata.title}[/bold]  ({s.id}, as of {s.metadata.date.isoformat()})")
+    console.print(
+        f"{s.metadata.title}  ({s.id}, as of {s.metadata.date.isoformat()})", style="bold"
+    )
     console.print(f"Model: {spec.name}: {spec.title}. {spec.citation}.", markup=False)
     arr = result.arrays
     traj = result.trajectory
@@ -279,7 +287,7 @@ def render_run(result: RunResult, console: Console) -> None:
             console.print(t)
     if traj is not None:
         _render_dynamics(result, console)
-    console.print("[bold]Forecast[/bold]")
+    console.print("Forecast", style="bold")
     for j, issue in enumerate(s.issues):
         sc = issue.scale
         x = float(result.forecast[j])
@@ -290,7 +298,7 @@ def render_run(result: RunResult, console: Console) -> None:
         )
     answers = answer_questions(result)
     if answers:
-        console.print("[bold]Questions[/bold]")
+        console.print("Questions", style="bold")
         for ans in answers:
             line = f"- {ans.text} {ans.summary}" + (f" ({ans.evidence})" if ans.evidence else "")
             console.print(line, markup=False)
@@ -301,7 +309,7 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
     from factions.forecast import trajectory_json
     from factions.story import story
 
-    console.print("[bold]The story, month by month[/bold]")
+    console.print("The story, month by month", style="bold")
     for month in story(result):
         console.print(f"{month.date}:", markup=False)
         for line in month.lines:
@@ -422,7 +430,7 @@ def run(
     data = result.to_json()
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if out_dir is not None:
-        buf = Console(record=True, width=100, file=io.StringIO())
+        buf = SafeConsole(record=True, width=100, file=io.StringIO())
         render_run(result, buf)
         _write_outputs(
             out_dir,
@@ -480,9 +488,10 @@ def _band(q: Mapping[str, Any], fmt: str = "{:.1f}") -> str:
 def render_ensemble(agg: Mapping[str, Any], manifest: Mapping[str, Any], console: Console) -> None:
     """Print an ensemble's answers with probabilities and its forecast bands."""
     console.print(
-        f"[bold]Ensemble[/bold] of {agg['members']} members: {manifest['scenario']}, "
+        f"Ensemble of {agg['members']} members: {manifest['scenario']}, "
         f"model {manifest['model']}, seed {manifest['seed']}, {manifest['method']} sampling of "
-        f"{len(manifest['inputs'])} uncertain inputs; run {manifest['run_id']}"
+        f"{len(manifest['inputs'])} uncertain inputs; run {manifest['run_id']}",
+        style="bold",
     )
     t = Table(title="Answers (probability across the ensemble)")
     t.add_column("question")
@@ -697,7 +706,7 @@ def sensitivity(
     if as_json:
         sys.stdout.write(json.dumps(res.to_json(), indent=2) + "\n")
         return
-    out.print(f"[bold]What drives each answer[/bold] ({res.method}, {res.members} members)")
+    out.print(f"What drives each answer ({res.method}, {res.members} members)", style="bold")
     texts = {q.id: q.text for q in s.questions}
     for qid, rows in res.rankings.items():
         t = Table(title=texts.get(qid, qid))

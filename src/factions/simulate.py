@@ -22,6 +22,7 @@ result.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -39,7 +40,7 @@ from factions.engines import ENGINES
 from factions.engines.base import EngineSpec
 from factions.errors import Problem, ScenarioError
 from factions.scenario.arrays import ScenarioArrays, to_arrays
-from factions.scenario.schema import Scenario, Uncertain, value_of
+from factions.scenario.schema import MAX_MONTHS, Scenario, Uncertain, value_of
 
 __all__ = ["RunResult", "Trajectory", "month_dates", "simulate", "simulate_batch"]
 
@@ -136,27 +137,51 @@ class RunResult:
         return out
 
 
+def _add_months(start: dt.date, k: int) -> dt.date:
+    """``start`` plus ``k`` months: the same day of the month, clamped to the month's end."""
+    y, m = divmod(start.month - 1 + k, 12)
+    year, month = start.year + y, m + 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise ScenarioError(
+            [Problem("metadata.horizon", f"month {k} after {start.isoformat()} is out of range")]
+        )
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(start.day, last))
+
+
 def month_dates(start: dt.date, end: dt.date) -> list[dt.date]:
-    """Monthly dates from ``start`` up to ``end`` (same day of month, clamped to its end)."""
+    """Monthly dates from ``start`` up to ``end`` (same day of month, clamped to its end).
+
+    The number of months is computed first and checked against
+    :data:`factions.scenario.schema.MAX_MONTHS`, so that the loop is bounded whatever the
+    dates (a horizon in December 9999 cannot make it run forever).
+    """
+    if end < start:
+        return [start]
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > MAX_MONTHS:
+        raise ScenarioError(
+            [
+                Problem(
+                    "metadata.horizon",
+                    f"{months} months after the date; at most {MAX_MONTHS} are simulated",
+                )
+            ]
+        )
     out = [start]
-    k = 1
-    while True:
-        y, m = divmod(start.month - 1 + k, 12)
-        year, month = start.year + y, m + 1
-        day = start.day
-        while True:
-            try:
-                d = dt.date(year, month, day)
-                break
-            except ValueError:
-                day -= 1
+    for k in range(1, months + 1):
+        d = _add_months(start, k)
         if d > end:
             break
         out.append(d)
-        k += 1
     if out[-1] < end:
         out.append(end)
     return out
+
+
+def default_horizon(start: dt.date) -> dt.date:
+    """One year after ``start`` (28 February for 29 February)."""
+    return _add_months(start, 12)
 
 
 def _check_model(model: str) -> EngineSpec:
@@ -215,6 +240,48 @@ def _check_weights(arr: ScenarioArrays, scenario: Scenario) -> None:
         raise ScenarioError(empty, scenario.id)
 
 
+def _check_political_weights(
+    cap: FloatArray, s: FloatArray, mask: Any, arr: ScenarioArrays, scenario: Scenario
+) -> None:
+    """Month-by-month runs derive capability from resources: every issue needs weight."""
+    weight = (cap[:, :, None] * s * mask).sum(axis=1)  # (B, m)
+    bad = [j for j in range(weight.shape[1]) if not np.all(weight[:, j] > 0)]
+    if bad:
+        raise ScenarioError(
+            [
+                Problem(
+                    f"issues.{j}",
+                    f"no actor has both salience on '{arr.issue_ids[j]}' and capability from "
+                    "its resources, which a month-by-month run (a scenario with a horizon) "
+                    "derives capability from: give the actors resources, or remove "
+                    "metadata.horizon to bargain once with the stated capabilities",
+                )
+                for j in bad
+            ],
+            scenario.id,
+        )
+
+
+def _check_finite(
+    forecast: FloatArray, x: FloatArray, dates: list[dt.date], scenario: Scenario
+) -> None:
+    """A run whose numbers stopped being finite is an error, never a NaN in the output."""
+    ok = np.isfinite(forecast).all(axis=(0, 2)) & np.isfinite(x).all(axis=(0, 2, 3))
+    if not ok.all():
+        t = int(np.argmin(ok))
+        raise ScenarioError(
+            [
+                Problem(
+                    "",
+                    f"the simulation produced non-finite values in month {t} "
+                    f"({dates[t].isoformat()}); the scenario's numbers are out of the range "
+                    "the model can compute",
+                )
+            ],
+            scenario.id,
+        )
+
+
 def simulate(
     scenario: Scenario,
     model: str = "mean",
@@ -258,6 +325,17 @@ def simulate(
             spec, scenario, x, arr.salience[None], arr.capability[None],
             arr.has_stance[None], rng, opts,
         )  # fmt: skip
+        if not (np.isfinite(result.forecast).all() and np.isfinite(result.positions).all()):
+            raise ScenarioError(
+                [
+                    Problem(
+                        "",
+                        f"the {model} model produced non-finite values; the scenario's numbers "
+                        "are out of the range the model can compute",
+                    )
+                ],
+                scenario.id,
+            )
         return RunResult(
             scenario=scenario,
             arrays=arr,
@@ -317,7 +395,7 @@ def simulate_batch(
     values = values or _point_values(b)
     cfg = scenario.dynamics
     start = scenario.metadata.date
-    horizon = scenario.metadata.horizon or start.replace(year=start.year + 1)
+    horizon = scenario.metadata.horizon or default_horizon(start)
     dates = month_dates(start, horizon)
     steps = len(dates) - 1
     weights = power.weight_matrix(state.kinds, cfg.arena_weights)
@@ -350,6 +428,7 @@ def simulate_batch(
 
     # Time 0: the forecast the engine would make now; nobody has moved yet.
     c0 = caps(state)
+    _check_political_weights(c0[..., 0], state.s, mask, arr, scenario)
     _, f0 = forecast_of(state, c0, move=False)
     n = state.x.shape[1]
     rivals0 = dilemma.rival_mask(state.ties, state.patron, state.belief, c0[..., 2])
@@ -462,6 +541,8 @@ def simulate_batch(
 
     def stack(name: str) -> Any:
         return np.stack(rec[name], axis=1)
+
+    _check_finite(stack("forecast"), stack("x"), dates, scenario)
 
     return Trajectory(
         dates=dates,

@@ -38,7 +38,7 @@ from factions.dynamics.events import due_step
 from factions.errors import FactionsError
 from factions.scenario.io import parse_scenario
 from factions.scenario.schema import Actor, Scenario, Uncertain, value_of
-from factions.simulate import RunResult, month_dates
+from factions.simulate import RunResult, default_horizon, month_dates
 
 __all__ = [
     "SECTIONS",
@@ -276,8 +276,7 @@ class _Ctx:
     def _ensemble_dates(self) -> list[dt.date]:
         meta = self.scenario.metadata
         start = meta.date
-        horizon = meta.horizon or start.replace(year=start.year + 1)
-        return month_dates(start, horizon)
+        return month_dates(start, meta.horizon or default_horizon(start))
 
     def name(self, actor_id: str) -> str:
         """An actor's legend label, escaped for Plotly."""

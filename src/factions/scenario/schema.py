@@ -34,6 +34,7 @@ from pydantic import (
     JsonValue,
     Tag,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -42,6 +43,20 @@ from factions.errors import Problem
 
 __all__ = [
     "ACTOR_KINDS",
+    "MAX_ACTORS",
+    "MAX_CHANGES",
+    "MAX_DATE",
+    "MAX_DISTRICTS",
+    "MAX_EVENTS",
+    "MAX_ISSUES",
+    "MAX_MAGNITUDE",
+    "MAX_MONTHS",
+    "MAX_NAME",
+    "MAX_QUESTIONS",
+    "MAX_SEATS",
+    "MAX_TEXT",
+    "MAX_TITLE",
+    "MIN_DATE",
     "SCHEMA_VERSION",
     "SERIES_KINDS",
     "Actor",
@@ -67,6 +82,28 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+
+# -- Limits (docs/scenario-format.md, "Limits"): what a scenario may hold and the ranges of
+# its numbers. Past them, validation reports a problem naming the field; nothing is run.
+#: The most actors, issues, events, questions, changes per event and districts per election.
+MAX_ACTORS = 500
+MAX_ISSUES = 100
+MAX_EVENTS = 1000
+MAX_QUESTIONS = 500
+MAX_CHANGES = 1000
+MAX_DISTRICTS = 1000
+#: The most seats an election (or a district) allocates.
+MAX_SEATS = 100_000
+#: The largest magnitude of an amount, a capability, a scale end or a change's value.
+MAX_MAGNITUDE = 1e9
+#: The dates a scenario may use, and how far its horizon may lie after its date.
+MIN_DATE = dt.date(1800, 1, 1)
+MAX_DATE = dt.date(2999, 12, 31)
+MAX_MONTHS = 1200
+#: The longest texts: names and labels, titles, and descriptions or sources.
+MAX_NAME = 200
+MAX_TITLE = 300
+MAX_TEXT = 20_000
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 Identifier = Annotated[
@@ -122,16 +159,35 @@ SERIES_KINDS: dict[str, tuple[str, ...]] = {
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # allow_inf_nan=False: every float field of the format is finite (NaN, inf refused).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+
+def _date_in_range(d: dt.date) -> dt.date:
+    if not MIN_DATE <= d <= MAX_DATE:
+        raise PydanticCustomError(
+            "date_range",
+            "must be a date from {lo} to {hi}, got {d}",
+            {"lo": MIN_DATE.isoformat(), "hi": MAX_DATE.isoformat(), "d": d.isoformat()},
+        )
+    return d
+
+
+#: A date within the supported range (MIN_DATE to MAX_DATE).
+Date = Annotated[dt.date, AfterValidator(_date_in_range)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
 class _Sourced(_Model):
     """Provenance that any record or value may carry."""
 
-    source: str | None = Field(
+    source: Text | None = Field(
         default=None, description="A quote from, or citation of, the material this came from."
     )
-    judgment: bool | str = Field(
+    judgment: bool | Text = Field(
         default=False,
         description="True (or a sentence of reasoning) when the value is the author's judgment.",
     )
@@ -232,35 +288,44 @@ def _non_negative(x: float | Uncertain) -> float | Uncertain:
             raise PydanticCustomError(
                 "negative", "{label}must be at least 0, got {v}", {"label": label, "v": _fmt(v)}
             )
+        if v > MAX_MAGNITUDE:
+            raise PydanticCustomError(
+                "too_large",
+                "{label}must be at most {hi}, got {v}",
+                {"label": label, "hi": _fmt(MAX_MAGNITUDE), "v": _fmt(v)},
+            )
     return x
 
 
 Salience = Annotated[Number, _in_range(0.0, 100.0)]
 Strength = Annotated[Number, _in_range(-1.0, 1.0)]
 Amount = Annotated[Number, AfterValidator(_non_negative)]
+Magnitude = Annotated[Number, _in_range(-MAX_MAGNITUDE, MAX_MAGNITUDE)]
 
 
 class Reference(_Model):
     """A work the scenario draws on."""
 
     key: Identifier = Field(description="A short key to cite the work by.")
-    citation: str = Field(description="The full citation.")
-    url: str | None = Field(default=None, description="Where to read it.")
-    note: str | None = Field(default=None, description="What the scenario takes from it.")
+    citation: Text = Field(description="The full citation.")
+    url: Text | None = Field(default=None, description="Where to read it.")
+    note: Text | None = Field(default=None, description="What the scenario takes from it.")
 
 
 class Metadata(_Model):
     """What the scenario is, when it is set, and where it comes from."""
 
     id: Identifier = Field(description="The scenario's id (its name on the command line).")
-    title: str = Field(min_length=1, description="A one-line title.")
-    date: dt.date = Field(description="The date of the situation described (the start).")
-    horizon: dt.date | None = Field(
+    title: str = Field(min_length=1, max_length=MAX_TITLE, description="A one-line title.")
+    date: Date = Field(description="The date of the situation described (the start).")
+    horizon: Date | None = Field(
         default=None, description="The last date a simulation covers (default: one year on)."
     )
-    description: str = Field(default="", description="What the situation is about.")
-    sources: list[Reference] = Field(default_factory=list, description="Works drawn on.")
-    license: str | None = Field(default=None, description="Terms of the data, where not ours.")
+    description: Text = Field(default="", description="What the situation is about.")
+    sources: list[Reference] = Field(
+        default_factory=list, max_length=MAX_EVENTS, description="Works drawn on."
+    )
+    license: Text | None = Field(default=None, description="Terms of the data, where not ours.")
 
     @model_validator(mode="after")
     def _horizon_after_date(self) -> Metadata:
@@ -272,14 +337,29 @@ class Metadata(_Model):
             )
         return self
 
+    @field_validator("horizon")
+    @classmethod
+    def _horizon_in_reach(cls, horizon: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("date")
+        if horizon is None or not isinstance(start, dt.date):
+            return horizon
+        months = (horizon.year - start.year) * 12 + horizon.month - start.month
+        if months > MAX_MONTHS:
+            raise PydanticCustomError(
+                "horizon",
+                "{m} months after the scenario's date; at most {mx} months are simulated",
+                {"m": months, "mx": MAX_MONTHS},
+            )
+        return horizon
+
 
 class Actor(_Sourced):
     """A faction, party, state, militia, clergy, tribe or public that takes part."""
 
     id: Identifier
-    name: str = Field(min_length=1, description="The actor's full name.")
+    name: Name = Field(description="The actor's full name.")
     kind: ActorKind = Field(default="other", description="What sort of actor this is.")
-    description: str = Field(default="", description="Who the actor is, in a sentence or two.")
+    description: Text = Field(default="", description="Who the actor is, in a sentence or two.")
     capability: Amount | None = Field(
         default=None,
         description=(
@@ -292,11 +372,19 @@ class Actor(_Sourced):
 class Scale(_Model):
     """An issue's scale: its two ends, what each means, and the unit."""
 
-    low: float = Field(default=0.0, description="The value at the low end.")
-    high: float = Field(default=100.0, description="The value at the high end.")
-    low_label: str = Field(default="", description="What a position at the low end means.")
-    high_label: str = Field(default="", description="What a position at the high end means.")
-    unit: str = Field(default="", description="The unit of positions, if any.")
+    low: float = Field(
+        default=0.0, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, description="The value at the low end."
+    )
+    high: float = Field(
+        default=100.0, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, description="The value at the high end."
+    )
+    low_label: str = Field(
+        default="", max_length=MAX_NAME, description="What a position at the low end means."
+    )
+    high_label: str = Field(
+        default="", max_length=MAX_NAME, description="What a position at the high end means."
+    )
+    unit: str = Field(default="", max_length=MAX_NAME, description="The unit of positions, if any.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Scale:
@@ -313,8 +401,8 @@ class Issue(_Sourced):
     """A question the actors bargain over, with positions on a one-dimensional scale."""
 
     id: Identifier
-    name: str = Field(min_length=1)
-    description: str = Field(default="")
+    name: Name
+    description: Text = Field(default="")
     scale: Scale = Field(default_factory=Scale)
 
 
@@ -352,7 +440,7 @@ class Tie(_Sourced):
     b: Identifier
     kind: Literal["relation", "patron_client"] = "relation"
     strength: Strength = Field(description="From -1 (rivalry) to 1 (alliance).")
-    description: str = Field(default="")
+    description: Text = Field(default="")
 
 
 class Change(_Sourced):
@@ -369,7 +457,7 @@ class Change(_Sourced):
     issue: Identifier | None = Field(default=None, description="The issue of a stance.")
     resource: Identifier | None = Field(default=None, description="The resource kind.")
     op: Literal["set", "add", "multiply"] = "set"
-    value: Number
+    value: Magnitude
 
     @model_validator(mode="after")
     def _fields_for_target(self) -> Change:
@@ -388,8 +476,8 @@ class District(_Sourced):
     """An electoral district (a governorate, say) and the actors' relative local strength."""
 
     id: Identifier
-    name: str = Field(min_length=1)
-    seats: int = Field(ge=1, description="Seats elected in the district.")
+    name: Name
+    seats: int = Field(ge=1, le=MAX_SEATS, description="Seats elected in the district.")
     strength: dict[Identifier, Amount] = Field(
         default_factory=dict,
         description=(
@@ -402,22 +490,28 @@ class District(_Sourced):
 class Election(_Model):
     """An election that an event triggers."""
 
-    body: str = Field(description="What is elected, e.g. 'provincial councils'.")
+    body: str = Field(
+        max_length=MAX_NAME, description="What is elected, e.g. 'provincial councils'."
+    )
     rule: Literal["dhondt", "sainte_lague", "hare", "iraq_2009"] = Field(
         default="iraq_2009", description="How votes become seats."
     )
     first_divisor: float = Field(
         default=1.0,
         gt=0,
+        le=10,
         description="Sainte-Laguë's first divisor (1.4 modified; Iraq: 1.6, 1.7).",
     )
-    seats: int | None = Field(default=None, ge=1, description="Seats at stake, when known.")
+    seats: int | None = Field(
+        default=None, ge=1, le=MAX_SEATS, description="Seats at stake, when known."
+    )
     contestants: list[Identifier] = Field(
         default_factory=list,
         description="The actors that run (default: every actor with electoral capability).",
     )
     districts: list[District] = Field(
         default_factory=list,
+        max_length=MAX_DISTRICTS,
         description="Districts; without any, the election is one national district of 'seats'.",
     )
 
@@ -469,6 +563,8 @@ def _default_arena_weights() -> dict[Arena, dict[str, float]]:
 
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+#: An arena weight: how much one unit of a resource counts in an arena.
+Weight = Annotated[float, Field(ge=0.0, le=100.0)]
 
 
 class Dynamics(_Model):
@@ -478,7 +574,7 @@ class Dynamics(_Model):
     a scenario may override any of them.
     """
 
-    arena_weights: dict[Arena, dict[Identifier, float]] = Field(
+    arena_weights: dict[Arena, dict[Identifier, Weight]] = Field(
         default_factory=_default_arena_weights,
         description="Capability in each arena = sum over resources of weight x amount.",
     )
@@ -495,10 +591,13 @@ class Dynamics(_Model):
         default=0.1, description="How much mutual suspicion (beliefs) erodes a tie per month."
     )
     fear: float = Field(
-        default=0.4, ge=0, description="Richardson fear coefficient at certainty of aggression."
+        default=0.4,
+        ge=0,
+        le=10,
+        description="Richardson fear coefficient at certainty of aggression.",
     )
     restraint: float = Field(
-        default=0.3, gt=0, description="Richardson fatigue/cost coefficient m (per month)."
+        default=0.3, gt=0, le=10, description="Richardson fatigue/cost coefficient m (per month)."
     )
     signal_gain: Rate = Field(
         default=0.3, description="How strongly observed arming and opposition move beliefs."
@@ -528,11 +627,11 @@ class Event(_Sourced):
     """A dated happening that changes parameters or triggers an election."""
 
     id: Identifier
-    date: dt.date
-    name: str = Field(min_length=1)
-    description: str = Field(default="")
+    date: Date
+    name: Name
+    description: Text = Field(default="")
     kind: Literal["change", "election"] = "change"
-    changes: list[Change] = Field(default_factory=list)
+    changes: list[Change] = Field(default_factory=list, max_length=MAX_CHANGES)
     election: Election | None = None
 
     @model_validator(mode="after")
@@ -548,8 +647,10 @@ class Choice(_Model):
     """One possible answer of a ``choice`` question, judged by a series."""
 
     id: Identifier
-    label: str = Field(min_length=1)
-    series: str = Field(description="The series whose value backs this choice.")
+    label: Name
+    series: str = Field(
+        max_length=MAX_NAME, description="The series whose value backs this choice."
+    )
 
 
 class Question(_Model):
@@ -567,18 +668,18 @@ class Question(_Model):
     """
 
     id: Identifier
-    text: str = Field(min_length=1)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
     kind: Literal["yes_no", "date", "value", "choice"] = "yes_no"
-    series: str | None = None
+    series: str | None = Field(default=None, max_length=MAX_NAME)
     op: Literal["<", "<=", ">", ">="] | None = None
-    threshold: float | None = None
-    by: dt.date | Identifier | None = Field(
+    threshold: float | None = Field(default=None, ge=-1e12, le=1e12)
+    by: Date | Identifier | None = Field(
         default=None,
         union_mode="left_to_right",
         description="A date (YYYY-MM-DD) or an event id: the question's deadline.",
     )
-    choices: list[Choice] = Field(default_factory=list)
-    note: str = Field(default="", description="How the answer should be read.")
+    choices: list[Choice] = Field(default_factory=list, max_length=MAX_ACTORS)
+    note: Text = Field(default="", description="How the answer should be read.")
 
     @model_validator(mode="after")
     def _complete(self) -> Question:
@@ -612,13 +713,13 @@ class Scenario(_Model):
 
     schema_version: Literal[1] = Field(default=1, description="Format version.")
     metadata: Metadata
-    actors: list[Actor] = Field(min_length=1)
-    issues: list[Issue] = Field(min_length=1)
+    actors: list[Actor] = Field(min_length=1, max_length=MAX_ACTORS)
+    issues: list[Issue] = Field(min_length=1, max_length=MAX_ISSUES)
     stances: list[Stance] = Field(default_factory=list)
     resources: list[Resource] = Field(default_factory=list)
     ties: list[Tie] = Field(default_factory=list)
-    events: list[Event] = Field(default_factory=list)
-    questions: list[Question] = Field(default_factory=list)
+    events: list[Event] = Field(default_factory=list, max_length=MAX_EVENTS)
+    questions: list[Question] = Field(default_factory=list, max_length=MAX_QUESTIONS)
     dynamics: Dynamics = Field(
         default_factory=Dynamics, description="Parameters of the political dynamics."
     )
@@ -895,6 +996,17 @@ def reference_problems(raw: Any) -> list[Problem]:
             problems.append(
                 Problem(f"{p}.by", f"'{by}' is neither a date (YYYY-MM-DD) nor an event id")
             )
+        elif isinstance(by, str) and _DATE_RE.match(by) and by not in events:
+            try:
+                _date_in_range(dt.date.fromisoformat(by))
+            except (ValueError, PydanticCustomError):
+                problems.append(
+                    Problem(
+                        f"{p}.by",
+                        f"must be a date from {MIN_DATE.isoformat()} to "
+                        f"{MAX_DATE.isoformat()}, got {by}",
+                    )
+                )
     return problems
 
 

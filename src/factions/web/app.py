@@ -666,7 +666,7 @@ def create_app(
         return [JobInfo(**j.snapshot()) for j in jobs.list()]
 
     def job_of(job_id: str) -> Job:
-        job = jobs.get(job_id) if _JOB_ID.match(job_id) else None
+        job = jobs.get(job_id) if _JOB_ID.fullmatch(job_id) else None
         if job is None:
             raise ApiProblem(404, f"no ensemble job {job_id[:40]!r}", kind="not-found")
         return job
@@ -716,7 +716,7 @@ def create_app(
         return [_stored(r) for r in await run_in_threadpool(list_runs, runs_root)]
 
     def run_of(run_id: str) -> RunDir:
-        if not _RUN_ID.match(run_id) or ".." in run_id:
+        if not _RUN_ID.fullmatch(run_id) or ".." in run_id:
             raise ApiProblem(400, f"invalid run id {run_id[:80]!r}", kind="invalid-name")
         run = RunDir(runs_root / run_id)
         if not (run.path / "manifest.json").is_file():
