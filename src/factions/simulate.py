@@ -40,7 +40,7 @@ from factions.engines import ENGINES
 from factions.engines.base import EngineSpec
 from factions.errors import Problem, ScenarioError
 from factions.scenario.arrays import ScenarioArrays, to_arrays
-from factions.scenario.schema import MAX_MONTHS, Scenario, Uncertain, value_of
+from factions.scenario.schema import MAX_MAGNITUDE, MAX_MONTHS, Scenario, Uncertain, value_of
 
 __all__ = ["RunResult", "Trajectory", "month_dates", "simulate", "simulate_batch"]
 
@@ -184,6 +184,53 @@ def default_horizon(start: dt.date) -> dt.date:
     return _add_months(start, 12)
 
 
+#: The largest runs factions starts (issue 14, item 16; measured in docs/robustness.md):
+#: past them a single run takes minutes or gigabytes, so it is refused with a message.
+#: A month-by-month run records n x n ties, beliefs and races every month, so its cost and
+#: output grow as actors^2 x months; the eum engine's cost grows as actors^3 x issues and
+#: smp's about as actors^4 x issues.
+MAX_ACTOR_MONTHS = 200_000
+MAX_ENGINE_COST = {"eum": 30_000_000, "smp": 250_000_000}
+_ENGINE_POWER = {"eum": 3, "smp": 4}
+
+
+def check_run_size(scenario: Scenario, model: str, months: int | None) -> None:
+    """Refuse a run beyond :data:`MAX_ACTOR_MONTHS` or :data:`MAX_ENGINE_COST`.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the field to change (``actors`` or ``metadata.horizon``).
+    """
+    n, m = len(scenario.actors), len(scenario.issues)
+    problems: list[Problem] = []
+    if months is not None and n * n * (months + 1) > MAX_ACTOR_MONTHS:
+        problems.append(
+            Problem(
+                "metadata.horizon",
+                f"a month-by-month run of {n} actors over {months} months is too large "
+                f"(actors^2 x months = {n * n * (months + 1)}; at most {MAX_ACTOR_MONTHS}): "
+                "shorten the horizon or use fewer actors",
+            )
+        )
+    if model in MAX_ENGINE_COST:
+        k = _ENGINE_POWER[model]
+        calls = 1 if months is None else (months + 1) * scenario.dynamics.bargaining_rounds
+        cost = n**k * m * calls
+        if cost > MAX_ENGINE_COST[model]:
+            per = "" if months is None else f" x months x rounds ({calls})"
+            problems.append(
+                Problem(
+                    "actors",
+                    f"the {model} model is too slow for {n} actors on {m} issue(s) "
+                    f"(actors^{k} x issues{per} = {cost}; at most {MAX_ENGINE_COST[model]}): "
+                    "use fewer actors, issues or months, or the mean or median model",
+                )
+            )
+    if problems:
+        raise ScenarioError(problems, scenario.id)
+
+
 def _check_model(model: str) -> EngineSpec:
     if model not in ENGINES:
         raise ScenarioError(
@@ -262,11 +309,14 @@ def _check_political_weights(
         )
 
 
-def _check_finite(
-    forecast: FloatArray, x: FloatArray, dates: list[dt.date], scenario: Scenario
-) -> None:
-    """A run whose numbers stopped being finite is an error, never a NaN in the output."""
-    ok = np.isfinite(forecast).all(axis=(0, 2)) & np.isfinite(x).all(axis=(0, 2, 3))
+def _check_finite(arrays: list[FloatArray], dates: list[dt.date], scenario: Scenario) -> None:
+    """A run whose numbers stopped being finite is an error, never a NaN in the output.
+
+    Each array has the batch first and the month second.
+    """
+    ok = np.ones(len(dates), dtype=bool)
+    for a in arrays:
+        ok &= np.isfinite(a).reshape(a.shape[0], a.shape[1], -1).all(axis=(0, 2))
     if not ok.all():
         t = int(np.argmin(ok))
         raise ScenarioError(
@@ -319,6 +369,7 @@ def simulate(
     seed_out = seed if isinstance(seed, int) else None
     political = scenario.metadata.horizon is not None if dynamics is None else dynamics
     if not political:
+        check_run_size(scenario, model, None)
         _check_weights(arr, scenario)
         x = arr.to_unit(arr.positions)[None]
         result = _engine_call(
@@ -398,6 +449,7 @@ def simulate_batch(
     horizon = scenario.metadata.horizon or default_horizon(start)
     dates = month_dates(start, horizon)
     steps = len(dates) - 1
+    check_run_size(scenario, model, steps)
     weights = power.weight_matrix(state.kinds, cfg.arena_weights)
     mask = np.broadcast_to(arr.has_stance[None], state.x.shape)
     a_idx = {a: i for i, a in enumerate(arr.actor_ids)}
@@ -472,7 +524,7 @@ def simulate_batch(
         )  # fmt: skip
         lent = clientele.client_strength(state.patron, loyal, armed)
         res = state.resources.copy()
-        res[..., k_arm] = armed
+        res[..., k_arm] = np.clip(armed, 0.0, MAX_MAGNITUDE)  # resources stay in the schema's range
         res[..., k_clients] = np.maximum(base_clients + lent - lent0, 0.0)
         state = replace(state, resources=res)
         c = caps(state)
@@ -490,7 +542,7 @@ def simulate_batch(
             fear=cfg.fear, restraint=cfg.restraint,
         )  # fmt: skip
         res = state.resources.copy()
-        res[..., k_arm] = armed
+        res[..., k_arm] = np.clip(armed, 0.0, MAX_MAGNITUDE)  # resources stay in the schema's range
         state = replace(state, resources=res, belief=belief)
         prev_armed_cap = c[..., 2]
         # 5. alliances
@@ -542,7 +594,11 @@ def simulate_batch(
     def stack(name: str) -> Any:
         return np.stack(rec[name], axis=1)
 
-    _check_finite(stack("forecast"), stack("x"), dates, scenario)
+    _check_finite(
+        [stack(k) for k in ("forecast", "x", "resources", "capability", "ties", "belief")],
+        dates,
+        scenario,
+    )
 
     return Trajectory(
         dates=dates,

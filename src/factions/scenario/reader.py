@@ -301,7 +301,7 @@ def parse_document(
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
+        problem = " ".join(str(getattr(err, "problem", None) or err).split())
         raise _fail(f"not valid YAML: {where}{problem}", source=source) from None
     except json.JSONDecodeError as err:
         raise _fail(

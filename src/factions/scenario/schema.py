@@ -906,6 +906,8 @@ def reference_problems(raw: Any) -> list[Problem]:
             problems.append(Problem(p, f"a tie needs two different actors, got '{t['a']}' twice"))
             continue
         kind = t.get("kind", "relation")
+        if not isinstance(kind, str):
+            continue  # pydantic reports it
         a, b = t["a"], t["b"]
         key = (kind, *sorted((a, b))) if kind == "relation" else (kind, a, b)
         if key in pairs:
