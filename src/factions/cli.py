@@ -304,6 +304,26 @@ def render_run(result: RunResult, console: Console) -> None:
             console.print(line, markup=False)
 
 
+#: The most pairs a table of the terminal output lists (every pair is in --json).
+MAX_PAIRS = 40
+
+
+def _largest(table: Mapping[str, Any], key: Any) -> list[tuple[str, Any]]:
+    """The :data:`MAX_PAIRS` rows of ``table`` with the largest ``key``, in table order."""
+    rows = list(table.items())
+    if len(rows) <= MAX_PAIRS:
+        return rows
+    keep = set(sorted(range(len(rows)), key=lambda i: -key(rows[i][1]))[:MAX_PAIRS])
+    return [r for i, r in enumerate(rows) if i in keep]
+
+
+def _more(console: Console, shown: int, total: int, which: str) -> None:
+    if shown < total:
+        console.print(
+            f"({shown} of {total} pairs shown, those {which}; all are in --json)", markup=False
+        )
+
+
 def _render_dynamics(result: RunResult, console: Console) -> None:
     """The story, then tables of alliances, security and elections (political runs)."""
     from factions.forecast import trajectory_json
@@ -319,9 +339,11 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
         t = Table(title="Alliances (tie strength, -1 rivals to 1 allies)")
         for col in ("pair", "start", "end"):
             t.add_column(col, justify="left" if col == "pair" else "right")
-        for pair, series in data["alliances"].items():
+        pairs = _largest(data["alliances"], lambda v: abs(v[-1] - v[0]))
+        for pair, series in pairs:
             t.add_row(pair.replace("|", " - "), f"{series[0]:+.2f}", f"{series[-1]:+.2f}")
         console.print(t)
+        _more(console, len(pairs), len(data["alliances"]), "that changed most")
     bal = data["balance"]
     idx = [v for v in bal["index"] if v is not None]
     if idx:
@@ -335,11 +357,13 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
         t = Table(title="Security dilemma (armed strength and beliefs, start -> end)")
         for col in ("pair", "armed", "beliefs (p aggressive)", "verdict"):
             t.add_column(col)
-        for pair, sec in data["security"].items():
+        rows = _largest(data["security"], lambda sec: max(v[-1] for v in sec["armed"].values()))
+        for pair, sec in rows:
             armed = ", ".join(f"{a} {v[0]:.0f}->{v[-1]:.0f}" for a, v in sec["armed"].items())
             beliefs = ", ".join(f"{k}: {v[0]:.2f}->{v[-1]:.2f}" for k, v in sec["belief"].items())
             t.add_row(pair.replace("|", " - "), armed, beliefs, sec["verdict"].split(":")[0])
         console.print(t)
+        _more(console, len(rows), len(data["security"]), "best armed")
     for el in data["elections"]:
         t = Table(title=f"Election {el['event']} ({el['date']})")
         for col in ("contestant", "list", "votes", "seats"):

@@ -189,9 +189,11 @@ def default_horizon(start: dt.date) -> dt.date:
 #: A month-by-month run records n x n ties, beliefs and races every month, so its cost and
 #: output grow as actors^2 x months; the eum engine's cost grows as actors^3 x issues and
 #: smp's about as actors^4 x issues.
-MAX_ACTOR_MONTHS = 200_000
+MAX_ACTOR_MONTHS = 100_000
 MAX_ENGINE_COST = {"eum": 30_000_000, "smp": 250_000_000}
 _ENGINE_POWER = {"eum": 3, "smp": 4}
+#: Each call of eum or smp costs about as much as 5,000 units of actors^k x issues.
+_CALL_OVERHEAD = 5_000
 
 
 def check_run_size(scenario: Scenario, model: str, months: int | None) -> None:
@@ -216,14 +218,15 @@ def check_run_size(scenario: Scenario, model: str, months: int | None) -> None:
     if model in MAX_ENGINE_COST:
         k = _ENGINE_POWER[model]
         calls = 1 if months is None else (months + 1) * scenario.dynamics.bargaining_rounds
-        cost = n**k * m * calls
+        cost = (n**k * m + _CALL_OVERHEAD) * calls
         if cost > MAX_ENGINE_COST[model]:
-            per = "" if months is None else f" x months x rounds ({calls})"
+            per = "" if months is None else f" x engine calls ({calls})"
             problems.append(
                 Problem(
                     "actors",
                     f"the {model} model is too slow for {n} actors on {m} issue(s) "
-                    f"(actors^{k} x issues{per} = {cost}; at most {MAX_ENGINE_COST[model]}): "
+                    f"((actors^{k} x issues + {_CALL_OVERHEAD}){per} = {cost}; "
+                    f"at most {MAX_ENGINE_COST[model]}): "
                     "use fewer actors, issues or months, or the mean or median model",
                 )
             )

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import random
 import resource
 import sys
@@ -60,6 +61,10 @@ def main() -> int:
     ap.add_argument("--chunk", type=int, default=50)
     ap.add_argument("--json", type=Path, help="Write every outcome here.")
     a = ap.parse_args()
+    # One BLAS thread per worker: the workers already use the cores, and oversubscribed
+    # BLAS threads make small matrix products many times slower (docs/robustness.md).
+    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ.setdefault(var, "1")
     tasks = [(a.seed, s, min(a.chunk, a.cases - s)) for s in range(0, a.cases, a.chunk)]
     t0 = time.perf_counter()
     results: list[dict[str, Any]] = []
