@@ -292,3 +292,45 @@ def _is_running(pid: int) -> bool:
 def _post_ignoring_errors(url: str, body: Any) -> None:
     with contextlib.suppress(httpx.HTTPError):
         httpx.post(f"{url}/api/simulate", json=body, timeout=30)
+
+
+def test_a_run_cut_off_by_a_server_stop_is_listed_as_resumable(
+    tmp_path: Path,
+) -> None:
+    """Item 12: after a restart, a run the server was computing when it was killed kept
+    ``running`` in its manifest, and nothing said it could be resumed."""
+    from fastapi.testclient import TestClient
+
+    from factions.web.app import create_app
+
+    runs, scenarios = tmp_path / "runs", tmp_path / "scenarios"
+    with TestClient(create_app(runs, scenarios)) as c:
+        job = c.post("/api/ensembles", json={"scenario": "emission-standards", "runs": 3000})
+        job_id = job.json()["id"]
+        deadline = time.monotonic() + 60
+        while c.get(f"/api/ensembles/{job_id}").json()["done"] == 0:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+        c.post(f"/api/ensembles/{job_id}/cancel")
+        while c.get(f"/api/ensembles/{job_id}").json()["status"] not in ("cancelled", "complete"):
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    # What a killed server leaves: the manifest still says running.
+    (manifest,) = runs.glob("*/manifest.json")
+    data = json.loads(manifest.read_text("utf-8"))
+    if data["status"] == "complete":  # pragma: no cover - too fast to interrupt
+        pytest.skip("the ensemble finished before it could be cancelled")
+    data["status"] = "running"
+    manifest.write_text(json.dumps(data), "utf-8")
+    with TestClient(create_app(runs, scenarios)) as c:
+        (stored,) = c.get("/api/runs").json()
+        assert stored["status"] == "interrupted"
+        r = c.post(f"/api/runs/{stored['id']}/resume")
+        assert r.status_code == 202, r.text
+        resumed = r.json()["id"]
+        deadline = time.monotonic() + 120
+        while c.get(f"/api/ensembles/{resumed}").json()["status"] != "complete":
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        (stored,) = c.get("/api/runs").json()
+        assert stored["status"] == "complete"

@@ -307,7 +307,9 @@ def _run_single(scenario: Scenario, model: str, seed: int) -> dict[str, Any]:
     return out
 
 
-def _stored(run: RunDir) -> StoredRun:
+def _stored(run: RunDir, live: set[str] | frozenset[str] = frozenset()) -> StoredRun:
+    """A stored run's summary; a run whose manifest says ``running`` but that no job of this
+    server is running (the server stopped during it) is ``interrupted``: resume it."""
     try:
         m = run.manifest()
     except FactionsError:
@@ -324,7 +326,9 @@ def _stored(run: RunDir) -> StoredRun:
         runs=get("runs", int),
         seed=get("seed", int),
         method=get("method", str),
-        status=get("status", str),
+        status="interrupted"
+        if get("status", str) == "running" and run.id not in live
+        else get("status", str),
         created=get("created", str),
         updated=get("updated", str),
     )
@@ -739,7 +743,8 @@ def create_app(
     @app.get("/api/runs", tags=["runs"], response_model=list[StoredRun])
     async def stored_runs() -> list[StoredRun]:
         """The ensemble runs in the run store, newest first."""
-        return [_stored(r) for r in await run_in_threadpool(list_runs, runs_root)]
+        live = {j.run_id for j in jobs.list() if j.run_id and j.status not in TERMINAL}
+        return [_stored(r, live) for r in await run_in_threadpool(list_runs, runs_root)]
 
     def run_of(run_id: str) -> RunDir:
         if not _RUN_ID.fullmatch(run_id) or ".." in run_id:
