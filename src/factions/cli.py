@@ -26,7 +26,7 @@ from factions.engines import ENGINES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
 from factions.forecast import answer_questions
 from factions.scenario.io import builtin_names, dumps_scenario, load_scenario
-from factions.scenario.schema import Scenario, Uncertain, value_of
+from factions.scenario.schema import MAX_MEMBERS, Scenario, Uncertain, value_of
 from factions.simulate import RunResult, simulate
 from factions.terminal import SafeConsole
 
@@ -487,6 +487,12 @@ def _kernel_options(model: str, kernels: str) -> dict[str, Any]:
     return {"kernels": kernels}
 
 
+def _check_members(runs: int) -> None:
+    """Ensembles are bounded too (docs/scenario-format.md, "Limits")."""
+    if runs > MAX_MEMBERS:
+        _fail([Problem("--runs", f"must be at most {MAX_MEMBERS}, got {runs}")])
+
+
 def _backend(backend: str, workers: int | None, scheduler: str | None) -> Any:
     from factions.ensemble.backends import make_backend
 
@@ -585,6 +591,7 @@ def ensemble(
         _fail([Problem("--runs", f"must be a positive integer, got {runs}")])
     if method not in ("lhs", "sobol", "random"):
         _fail([Problem("--method", f"must be lhs, sobol or random, got {method!r}")])
+    _check_members(runs)
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:
@@ -715,6 +722,7 @@ def sensitivity(
         _fail([Problem("--runs", f"must be a positive integer, got {runs}")])
     if method not in ("prcc", "sobol"):
         _fail([Problem("--method", f"must be prcc or sobol, got {method!r}")])
+    _check_members(runs)
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:

@@ -92,3 +92,14 @@ def test_terminal_shows_control_characters_and_brackets_as_text() -> None:
     console = SafeConsole(record=True, width=80, file=open("/dev/null", "w"))  # noqa: SIM115
     console.print("Cars [/bold] \x1b[2J")
     assert console.export_text().strip() == "Cars [/bold] \\x1b[2J"
+
+
+def test_ensemble_members_are_bounded() -> None:
+    """A trillion members ran (chunk after chunk) until killed; now a clear --runs problem."""
+    from typer.testing import CliRunner
+
+    from factions.cli import app
+
+    r = CliRunner().invoke(app, ["ensemble", "emission-standards", "--runs", "1000000000000"])
+    assert r.exit_code == 2
+    assert "--runs: must be at most 10000000" in r.stderr

@@ -50,6 +50,7 @@ __all__ = [
     "MAX_EVENTS",
     "MAX_ISSUES",
     "MAX_MAGNITUDE",
+    "MAX_MEMBERS",
     "MAX_MONTHS",
     "MAX_NAME",
     "MAX_QUESTIONS",
@@ -94,6 +95,8 @@ MAX_CHANGES = 1000
 MAX_DISTRICTS = 1000
 #: The most seats an election (or a district) allocates.
 MAX_SEATS = 100_000
+#: The most members an ensemble (or a sensitivity analysis) may have.
+MAX_MEMBERS = 10_000_000
 #: The largest magnitude of an amount, a capability, a scale end or a change's value.
 MAX_MAGNITUDE = 1e9
 #: The dates a scenario may use, and how far its horizon may lie after its date.
