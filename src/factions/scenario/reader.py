@@ -120,27 +120,44 @@ def _join(path: str, key: object) -> str:
     return f"{path}.{key}" if path else str(key)
 
 
+def _int_problem(node: ScalarNode, path: str) -> Problem | None:
+    if node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS:
+        return Problem(
+            path, f"an integer of {len(node.value)} characters (at most {MAX_INT_DIGITS} digits)"
+        )
+    return None
+
+
 def _check_yaml_graph(root: Node, max_values: int) -> list[Problem]:
     """Problems of a composed YAML node graph, found without building (or expanding) it.
 
-    Each distinct node is visited once; its expanded size and depth are memoised, so a
-    document of nested aliases costs its own size to check, not its expansion.
+    Each distinct list or mapping node is visited once; its expanded size and depth are
+    memoised, so a document of nested aliases costs its own size to check, not its
+    expansion. Scalars are checked where they stand.
     """
     problems: list[Problem] = []
+    if isinstance(root, ScalarNode):
+        bad = _int_problem(root, "")
+        return [bad] if bad else []
     size: dict[int, int] = {}
     depth: dict[int, int] = {}
     on_path: set[int] = set()
-    # Iterative post-order walk: (node, path, children expanded?).
+    # Iterative post-order walk over collections: (node, path, children done?).
     stack: list[tuple[Node, str, bool]] = [(root, "", False)]
     while stack:
         node, path, done = stack.pop()
         key = id(node)
         if done:
             on_path.discard(key)
-            kids = _children(node)
-            size[key] = 1 + sum(size.get(id(k), 0) for _, k in kids)
-            depth[key] = 1 + max((depth.get(id(k), 0) for _, k in kids), default=0)
-            if size[key] > max_values:
+            total, deepest = 1, 0
+            for _, kid in _children(node):
+                if isinstance(kid, ScalarNode):
+                    total += 1
+                else:
+                    total += size[id(kid)]
+                    deepest = max(deepest, depth[id(kid)])
+            size[key], depth[key] = total, deepest + 1
+            if total > max_values:
                 problems.append(
                     Problem(
                         path,
@@ -158,18 +175,6 @@ def _check_yaml_graph(root: Node, max_values: int) -> list[Problem]:
         if key in on_path:
             problems.append(Problem(path, "a recursive YAML alias (a value that contains itself)"))
             return problems
-        if isinstance(node, ScalarNode):
-            if node.tag == _INT_TAG and len(node.value) > MAX_INT_DIGITS:
-                problems.append(
-                    Problem(
-                        path,
-                        f"an integer of {len(node.value)} characters "
-                        f"(at most {MAX_INT_DIGITS} digits)",
-                    )
-                )
-            size[key] = 1
-            depth[key] = 0
-            continue
         if len(on_path) > MAX_DEPTH:
             problems.append(Problem(path, f"nested more than {MAX_DEPTH} levels deep"))
             return problems
@@ -185,19 +190,24 @@ def _check_yaml_graph(root: Node, max_values: int) -> list[Problem]:
                             Problem(_join(path, k.value), "duplicate key (given more than once)")
                         )
                     seen.add(ident)
-        for label, child in reversed(_children(node)):
-            stack.append((child, _join(path, label), False))
+        for label, kid in reversed(_children(node)):
+            if isinstance(kid, ScalarNode):
+                if kid.tag == _INT_TAG and len(kid.value) > MAX_INT_DIGITS:
+                    bad = _int_problem(kid, _join(path, label))
+                    problems += [bad] if bad else []
+            else:
+                stack.append((kid, _join(path, label), False))
     return problems
 
 
-def _children(node: Node) -> list[tuple[str, Node]]:
+def _children(node: Node) -> list[tuple[object, Node]]:
     if isinstance(node, SequenceNode):
-        return [(str(i), c) for i, c in enumerate(node.value)]
+        return list(enumerate(node.value))
     if isinstance(node, MappingNode):
-        out: list[tuple[str, Node]] = []
+        out: list[tuple[object, Node]] = []
         for k, v in node.value:
             if isinstance(k, ScalarNode):
-                out.append((str(k.value), v))
+                out.append((k.value, v))
             else:  # a complex key: a list or mapping used as a key
                 out += [("?", k), ("?", v)]
         return out
@@ -320,7 +330,8 @@ def parse_document(
         ) from None
     except ValueError as err:  # e.g. an integer too long for Python (TOML, YAML)
         raise _fail(f"not valid {fmt.upper()}: {err}", source=source) from None
-    problems = _check_tree(data, max_values)
+    # YAML's graph was checked before it was built; JSON and TOML are checked now.
+    problems = [] if fmt == "yaml" else _check_tree(data, max_values)
     if problems:
         raise ScenarioError(problems, source)
     return data
