@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
+from typing import Any
 
 import pytest
 
@@ -103,3 +104,46 @@ def test_ensemble_members_are_bounded() -> None:
     r = CliRunner().invoke(app, ["ensemble", "emission-standards", "--runs", "1000000000000"])
     assert r.exit_code == 2
     assert "--runs: must be at most 10000000" in r.stderr
+
+
+def _actors(n: int, horizon: str | None = None) -> Any:
+    from factions.scenario.io import parse_scenario
+
+    meta: dict[str, Any] = {"id": "big", "title": "Big", "date": "2008-10-15"}
+    if horizon:
+        meta["horizon"] = horizon
+    return parse_scenario(
+        {
+            "metadata": meta,
+            "actors": [{"id": f"a{i}", "name": "A", "capability": 1} for i in range(n)],
+            "issues": [{"id": "x", "name": "X"}],
+            "stances": [
+                {"actor": f"a{i}", "issue": "x", "position": i % 100, "salience": 50}
+                for i in range(n)
+            ],
+            "resources": [{"actor": f"a{i}", "kind": "money", "amount": 1} for i in range(n)],
+        }
+    )
+
+
+@pytest.mark.parametrize(
+    ("n", "horizon", "model", "path"),
+    [
+        (210, None, "smp", "actors"),  # 177 s before
+        (500, None, "eum", "actors"),  # 2.0 GB before
+        (200, "2009-06-30", "mean", "metadata.horizon"),  # a 200-actor iraq-2008: 20 s
+    ],
+)
+def test_runs_too_large_are_refused_at_once(
+    n: int, horizon: str | None, model: str, path: str
+) -> None:
+    """Issue 14, item 16: slow paths a user could hit are bounded with a clear message."""
+    from factions.simulate import simulate
+
+    scenario = _actors(n, horizon)
+    start = time.perf_counter()
+    with pytest.raises(ScenarioError) as e:
+        simulate(scenario, model)
+    assert time.perf_counter() - start < 2
+    assert e.value.problems[0].path == path
+    assert "too" in e.value.problems[0].message
