@@ -5,7 +5,7 @@ PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
 
-.PHONY: run test lint typecheck pytest browser clean
+.PHONY: run test lint typecheck pytest browser clean fuzz
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "factions needs Python >= 3.11"'
@@ -53,6 +53,12 @@ pytest: $(VENV)/.dev-stamp browser
 	$(BIN)/pytest
 
 test: lint typecheck pytest
+
+# 10,000 generated hostile inputs through the CLI (tests/robustness/fuzz.py; docs/robustness.md).
+FUZZ_CASES ?= 10000
+FUZZ_WORKERS ?= 2
+fuzz: $(VENV)/.dev-stamp
+	$(BIN)/python tests/robustness/fuzz.py --cases $(FUZZ_CASES) --workers $(FUZZ_WORKERS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -12,6 +12,7 @@ import os
 import shutil
 import sys
 import tempfile
+import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal, NoReturn
@@ -28,8 +29,9 @@ from factions.engines import ENGINES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
 from factions.forecast import answer_questions
 from factions.scenario.io import builtin_names, dumps_scenario, load_scenario
-from factions.scenario.schema import Scenario, Uncertain, value_of
+from factions.scenario.schema import MAX_MEMBERS, Scenario, Uncertain, value_of
 from factions.simulate import RunResult, simulate
+from factions.terminal import SafeConsole
 
 __all__ = ["app", "main"]
 
@@ -42,9 +44,10 @@ app = typer.Typer(
 )
 
 
-class _Console(Console):
-    """rich's console, but a closed pipe (``factions run | head -1``) ends the command with
-    status 0, as ``cat`` and ``grep`` do, not 1 (rich's default)."""
+class _Console(SafeConsole):
+    """The CLI's console: no markup read in user text, control characters shown as escapes
+    (SafeConsole); a closed pipe (``factions run | head -1``) ends the command with status
+    0, as ``cat`` and ``grep`` do, not 1 (rich's default)."""
 
     def on_broken_pipe(self) -> None:
         self.quiet = True
@@ -57,7 +60,7 @@ def _console(**kw: Any) -> Console:
     or italic either (rich alone drops only the colours)."""
     if os.environ.get("NO_COLOR"):
         kw["color_system"] = None
-    return _Console(highlight=False, soft_wrap=True, **kw)
+    return _Console(soft_wrap=True, **kw)
 
 
 out = _console()
@@ -184,6 +187,9 @@ def _root(
     ] = False,
 ) -> None:
     """Simulate and forecast power struggles between political factions."""
+    # Non-finite results are errors with a path (simulate checks them); numpy's own
+    # RuntimeWarnings would only be mixed into the `path: message` lines.
+    warnings.filterwarnings("ignore", category=RuntimeWarning)
 
 
 @app.command()
@@ -223,7 +229,7 @@ def show(
     """Show a scenario's actors, issues, stances, resources, ties and events as tables."""
     s = _load(scenario)
     m = s.metadata
-    out.print(f"[bold]{m.id}[/bold]: {m.title} (as of {m.date.isoformat()})")
+    out.print(f"{m.id}: {m.title} (as of {m.date.isoformat()})", style="bold")
     if m.description:
         out.print(m.description, markup=False)
     from factions.scenario.arrays import to_arrays
@@ -381,7 +387,9 @@ def render_run(result: RunResult, console: Console) -> None:
     """Print a run as a readable forecast: tables first, then plain-language answers."""
     s = result.scenario
     spec = ENGINES[result.model]
-    console.print(f"[bold]{s.metadata.title}[/bold]  ({s.id}, as of {s.metadata.date.isoformat()})")
+    console.print(
+        f"{s.metadata.title}  ({s.id}, as of {s.metadata.date.isoformat()})", style="bold"
+    )
     console.print(f"Model: {spec.name}: {spec.title}. {spec.citation}.", markup=False)
     arr = result.arrays
     traj = result.trajectory
@@ -432,7 +440,7 @@ def render_run(result: RunResult, console: Console) -> None:
             console.print(_fit(t))
     if traj is not None:
         _render_dynamics(result, console)
-    console.print("[bold]Forecast[/bold]")
+    console.print("Forecast", style="bold")
     for j, issue in enumerate(s.issues):
         sc = issue.scale
         x = float(result.forecast[j])
@@ -443,10 +451,30 @@ def render_run(result: RunResult, console: Console) -> None:
         )
     answers = answer_questions(result)
     if answers:
-        console.print("[bold]Questions[/bold]")
+        console.print("Questions", style="bold")
         for ans in answers:
             line = f"- {ans.text} {ans.summary}" + (f" ({ans.evidence})" if ans.evidence else "")
             console.print(line, markup=False)
+
+
+#: The most pairs a table of the terminal output lists (every pair is in --json).
+MAX_PAIRS = 40
+
+
+def _largest(table: Mapping[str, Any], key: Any) -> list[tuple[str, Any]]:
+    """The :data:`MAX_PAIRS` rows of ``table`` with the largest ``key``, in table order."""
+    rows = list(table.items())
+    if len(rows) <= MAX_PAIRS:
+        return rows
+    keep = set(sorted(range(len(rows)), key=lambda i: -key(rows[i][1]))[:MAX_PAIRS])
+    return [r for i, r in enumerate(rows) if i in keep]
+
+
+def _more(console: Console, shown: int, total: int, which: str) -> None:
+    if shown < total:
+        console.print(
+            f"({shown} of {total} pairs shown, those {which}; all are in --json)", markup=False
+        )
 
 
 def _render_dynamics(result: RunResult, console: Console) -> None:
@@ -454,7 +482,7 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
     from factions.forecast import trajectory_json
     from factions.story import _signed, story
 
-    console.print("[bold]The story, month by month[/bold]")
+    console.print("The story, month by month", style="bold")
     for month in story(result):
         console.print(f"{month.date}:", markup=False)
         for line in month.lines:
@@ -464,9 +492,11 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
         t = Table(title="Alliances (tie strength, -1 rivals to 1 allies)")
         for col in ("pair", "start", "end"):
             t.add_column(col, justify="left" if col == "pair" else "right")
-        for pair, series in data["alliances"].items():
+        pairs = _largest(data["alliances"], lambda v: abs(v[-1] - v[0]))
+        for pair, series in pairs:
             t.add_row(pair.replace("|", " - "), _signed(series[0]), _signed(series[-1]))
         console.print(_fit(t))
+        _more(console, len(pairs), len(data["alliances"]), "that changed most")
     bal = data["balance"]
     idx = [v for v in bal["index"] if v is not None]
     if idx:
@@ -485,11 +515,13 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
         )
         for col in ("pair", "armed capability", "beliefs (p aggressive)", "verdict, and why"):
             t.add_column(col)
-        for pair, sec in data["security"].items():
+        rows = _largest(data["security"], lambda sec: max(v[-1] for v in sec["armed"].values()))
+        for pair, sec in rows:
             armed = ", ".join(f"{a} {v[0]:.0f}->{v[-1]:.0f}" for a, v in sec["armed"].items())
             beliefs = ", ".join(f"{k}: {v[0]:.2f}->{v[-1]:.2f}" for k, v in sec["belief"].items())
             t.add_row(pair.replace("|", " - "), armed, beliefs, sec["verdict"])
         console.print(_fit(t))
+        _more(console, len(rows), len(data["security"]), "best armed")
     for el in data["elections"]:
         t = Table(title=f"Election {el['event']} ({el['date']})")
         for col in ("contestant", "list", "votes", "seats"):
@@ -598,7 +630,7 @@ def run(
     data = result.to_json()
     text = json.dumps(data, indent=2, ensure_ascii=False)
     if out_dir is not None:
-        buf = Console(record=True, width=100, file=io.StringIO())
+        buf = SafeConsole(record=True, width=100, file=io.StringIO())
         render_run(result, buf)
         _write_outputs(
             out_dir,
@@ -651,6 +683,12 @@ def _kernel_options(model: str, kernels: str) -> dict[str, Any]:
     return {"kernels": kernels}
 
 
+def _check_members(runs: int) -> None:
+    """Ensembles are bounded too (docs/scenario-format.md, "Limits")."""
+    if runs > MAX_MEMBERS:
+        _fail([Problem("--runs", f"must be at most {MAX_MEMBERS}, got {runs}")])
+
+
 def _backend(backend: str, workers: int | None, scheduler: str | None) -> Any:
     from factions.ensemble.backends import make_backend
 
@@ -687,9 +725,10 @@ def render_ensemble(
     from factions.labels import step_label
 
     console.print(
-        f"[bold]Ensemble[/bold] of {agg['members']} members: {manifest['scenario']}, "
+        f"Ensemble of {agg['members']} members: {manifest['scenario']}, "
         f"model {manifest['model']}, seed {manifest['seed']}, {manifest['method']} sampling of "
-        f"{len(manifest['inputs'])} uncertain inputs; run {manifest['run_id']}"
+        f"{len(manifest['inputs'])} uncertain inputs; run {manifest['run_id']}",
+        style="bold",
     )
     t = Table(title="Answers (probability across the ensemble)")
     t.add_column("question")
@@ -760,6 +799,7 @@ def ensemble(
 
     _check_report_target(report)
     _check_runs_dir(runs_dir)
+    _check_members(runs)
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:
@@ -920,6 +960,7 @@ def sensitivity(
     from factions.progress import rich_progress
 
     _check_runs_dir(runs_dir)
+    _check_members(runs)
     s = _load(scenario)
     be = _backend(backend, workers, scheduler)
     try:
@@ -935,7 +976,7 @@ def sensitivity(
     if as_json:
         sys.stdout.write(json.dumps(res.to_json(), indent=2) + "\n")
         return
-    out.print(f"[bold]What drives each answer[/bold] ({res.method}, {res.members} members)")
+    out.print(f"What drives each answer ({res.method}, {res.members} members)", style="bold")
     texts = {q.id: q.text for q in s.questions}
     for qid, rows in res.rankings.items():
         if not rows:

@@ -30,7 +30,9 @@ class Problem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}: {self.message}" if self.path else self.message
+        # One problem, one line: a newline in an echoed value is shown as "\n".
+        text = f"{self.path}: {self.message}" if self.path else self.message
+        return text.replace("\r", "\\r").replace("\n", "\\n")
 
 
 class ScenarioError(FactionsError, ValueError):

@@ -289,7 +289,8 @@ def answer_questions(result: RunResult) -> list[Answer]:
 
 
 def _floats(a: Any) -> list[float]:
-    return [float(v) for v in np.asarray(a)]
+    out: list[float] = np.asarray(a, dtype=np.float64).ravel().tolist()
+    return out
 
 
 def council_power(names: list[str], seats: list[int]) -> dict[str, Any]:

@@ -22,6 +22,7 @@ result.
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -40,7 +41,7 @@ from factions.engines import ENGINES
 from factions.engines.base import EngineSpec
 from factions.errors import Problem, ScenarioError
 from factions.scenario.arrays import ScenarioArrays, to_arrays
-from factions.scenario.schema import Scenario, Uncertain, value_of
+from factions.scenario.schema import MAX_MAGNITUDE, MAX_MONTHS, Scenario, Uncertain, value_of
 
 __all__ = ["RunResult", "Trajectory", "month_dates", "simulate", "simulate_batch"]
 
@@ -154,27 +155,101 @@ class RunResult:
         return out
 
 
+def _add_months(start: dt.date, k: int) -> dt.date:
+    """``start`` plus ``k`` months: the same day of the month, clamped to the month's end."""
+    y, m = divmod(start.month - 1 + k, 12)
+    year, month = start.year + y, m + 1
+    if not dt.MINYEAR <= year <= dt.MAXYEAR:
+        raise ScenarioError(
+            [Problem("metadata.horizon", f"month {k} after {start.isoformat()} is out of range")]
+        )
+    last = calendar.monthrange(year, month)[1]
+    return dt.date(year, month, min(start.day, last))
+
+
 def month_dates(start: dt.date, end: dt.date) -> list[dt.date]:
-    """Monthly dates from ``start`` up to ``end`` (same day of month, clamped to its end)."""
+    """Monthly dates from ``start`` up to ``end`` (same day of month, clamped to its end).
+
+    The number of months is computed first and checked against
+    :data:`factions.scenario.schema.MAX_MONTHS`, so that the loop is bounded whatever the
+    dates (a horizon in December 9999 cannot make it run forever).
+    """
+    if end < start:
+        return [start]
+    months = (end.year - start.year) * 12 + end.month - start.month
+    if months > MAX_MONTHS:
+        raise ScenarioError(
+            [
+                Problem(
+                    "metadata.horizon",
+                    f"{months} months after the date; at most {MAX_MONTHS} are simulated",
+                )
+            ]
+        )
     out = [start]
-    k = 1
-    while True:
-        y, m = divmod(start.month - 1 + k, 12)
-        year, month = start.year + y, m + 1
-        day = start.day
-        while True:
-            try:
-                d = dt.date(year, month, day)
-                break
-            except ValueError:
-                day -= 1
+    for k in range(1, months + 1):
+        d = _add_months(start, k)
         if d > end:
             break
         out.append(d)
-        k += 1
     if out[-1] < end:
         out.append(end)
     return out
+
+
+def default_horizon(start: dt.date) -> dt.date:
+    """One year after ``start`` (28 February for 29 February)."""
+    return _add_months(start, 12)
+
+
+#: The largest runs factions starts (issue 14, item 16; measured in docs/robustness.md):
+#: past them a single run takes minutes or gigabytes, so it is refused with a message.
+#: A month-by-month run records n x n ties, beliefs and races every month, so its cost and
+#: output grow as actors^2 x months; the eum engine's cost grows as actors^3 x issues and
+#: smp's about as actors^4 x issues.
+MAX_ACTOR_MONTHS = 100_000
+MAX_ENGINE_COST = {"eum": 30_000_000, "smp": 250_000_000}
+_ENGINE_POWER = {"eum": 3, "smp": 4}
+#: Each call of eum or smp costs about as much as 5,000 units of actors^k x issues.
+_CALL_OVERHEAD = 5_000
+
+
+def check_run_size(scenario: Scenario, model: str, months: int | None) -> None:
+    """Refuse a run beyond :data:`MAX_ACTOR_MONTHS` or :data:`MAX_ENGINE_COST`.
+
+    Raises
+    ------
+    ScenarioError
+        Naming the field to change (``actors`` or ``metadata.horizon``).
+    """
+    n, m = len(scenario.actors), len(scenario.issues)
+    problems: list[Problem] = []
+    if months is not None and n * n * (months + 1) > MAX_ACTOR_MONTHS:
+        problems.append(
+            Problem(
+                "metadata.horizon",
+                f"a month-by-month run of {n} actors over {months} months is too large "
+                f"(actors^2 x months = {n * n * (months + 1)}; at most {MAX_ACTOR_MONTHS}): "
+                "shorten the horizon or use fewer actors",
+            )
+        )
+    if model in MAX_ENGINE_COST:
+        k = _ENGINE_POWER[model]
+        calls = 1 if months is None else (months + 1) * scenario.dynamics.bargaining_rounds
+        cost = (n**k * m + _CALL_OVERHEAD) * calls
+        if cost > MAX_ENGINE_COST[model]:
+            per = "" if months is None else f" x engine calls ({calls})"
+            problems.append(
+                Problem(
+                    "actors",
+                    f"the {model} model is too slow for {n} actors on {m} issue(s) "
+                    f"((actors^{k} x issues + {_CALL_OVERHEAD}){per} = {cost}; "
+                    f"at most {MAX_ENGINE_COST[model]}): "
+                    "use fewer actors, issues or months, or the mean or median model",
+                )
+            )
+    if problems:
+        raise ScenarioError(problems, scenario.id)
 
 
 def _check_model(model: str) -> EngineSpec:
@@ -233,6 +308,51 @@ def _check_weights(arr: ScenarioArrays, scenario: Scenario) -> None:
         raise ScenarioError(empty, scenario.id)
 
 
+def _check_political_weights(
+    cap: FloatArray, s: FloatArray, mask: Any, arr: ScenarioArrays, scenario: Scenario
+) -> None:
+    """Month-by-month runs derive capability from resources: every issue needs weight."""
+    weight = (cap[:, :, None] * s * mask).sum(axis=1)  # (B, m)
+    bad = [j for j in range(weight.shape[1]) if not np.all(weight[:, j] > 0)]
+    if bad:
+        raise ScenarioError(
+            [
+                Problem(
+                    f"issues.{j}",
+                    f"no actor has both salience on '{arr.issue_ids[j]}' and capability from "
+                    "its resources, which a month-by-month run (a scenario with a horizon) "
+                    "derives capability from: give the actors resources, or remove "
+                    "metadata.horizon to bargain once with the stated capabilities",
+                )
+                for j in bad
+            ],
+            scenario.id,
+        )
+
+
+def _check_finite(arrays: list[FloatArray], dates: list[dt.date], scenario: Scenario) -> None:
+    """A run whose numbers stopped being finite is an error, never a NaN in the output.
+
+    Each array has the batch first and the month second.
+    """
+    ok = np.ones(len(dates), dtype=bool)
+    for a in arrays:
+        ok &= np.isfinite(a).reshape(a.shape[0], a.shape[1], -1).all(axis=(0, 2))
+    if not ok.all():
+        t = int(np.argmin(ok))
+        raise ScenarioError(
+            [
+                Problem(
+                    "",
+                    f"the simulation produced non-finite values in month {t} "
+                    f"({dates[t].isoformat()}); the scenario's numbers are out of the range "
+                    "the model can compute",
+                )
+            ],
+            scenario.id,
+        )
+
+
 def simulate(
     scenario: Scenario,
     model: str = "mean",
@@ -270,12 +390,24 @@ def simulate(
     seed_out = seed if isinstance(seed, int) else None
     political = scenario.metadata.horizon is not None if dynamics is None else dynamics
     if not political:
+        check_run_size(scenario, model, None)
         _check_weights(arr, scenario)
         x = arr.to_unit(arr.positions)[None]
         result = _engine_call(
             spec, scenario, x, arr.salience[None], arr.capability[None],
             arr.has_stance[None], rng, opts,
         )  # fmt: skip
+        if not (np.isfinite(result.forecast).all() and np.isfinite(result.positions).all()):
+            raise ScenarioError(
+                [
+                    Problem(
+                        "",
+                        f"the {model} model produced non-finite values; the scenario's numbers "
+                        "are out of the range the model can compute",
+                    )
+                ],
+                scenario.id,
+            )
         return RunResult(
             scenario=scenario,
             arrays=arr,
@@ -347,9 +479,10 @@ def simulate_batch(
         :, None
     ]
     start = scenario.metadata.date
-    horizon = scenario.metadata.horizon or start.replace(year=start.year + 1)
+    horizon = scenario.metadata.horizon or default_horizon(start)
     dates = month_dates(start, horizon)
     steps = len(dates) - 1
+    check_run_size(scenario, model, steps)
     weights = power.weight_matrix(state.kinds, cfg.arena_weights)
     mask = np.broadcast_to(arr.has_stance[None], state.x.shape)
     a_idx = {a: i for i, a in enumerate(arr.actor_ids)}
@@ -380,6 +513,7 @@ def simulate_batch(
 
     # Time 0: the forecast the engine would make now; nobody has moved yet.
     c0 = caps(state)
+    _check_political_weights(c0[..., 0], state.s, mask, arr, scenario)
     _, f0 = forecast_of(state, c0, move=False)
     n = state.x.shape[1]
     rivals0 = dilemma.rival_mask(state.ties, state.patron, state.belief, c0[..., 2])
@@ -424,7 +558,7 @@ def simulate_batch(
         )  # fmt: skip
         lent = clientele.client_strength(state.patron, loyal, armed)
         res = state.resources.copy()
-        res[..., k_arm] = armed
+        res[..., k_arm] = np.clip(armed, 0.0, MAX_MAGNITUDE)  # resources stay in the schema's range
         res[..., k_clients] = np.maximum(base_clients + lent - lent0, 0.0)
         state = replace(state, resources=res)
         c = caps(state)
@@ -442,7 +576,7 @@ def simulate_batch(
             fear=fear, restraint=restraint,
         )  # fmt: skip
         res = state.resources.copy()
-        res[..., k_arm] = armed
+        res[..., k_arm] = np.clip(armed, 0.0, MAX_MAGNITUDE)  # resources stay in the schema's range
         state = replace(state, resources=res, belief=belief)
         prev_armed_cap = c[..., 2]
         # 5. alliances
@@ -497,6 +631,12 @@ def simulate_batch(
 
     def stack(name: str) -> Any:
         return np.stack(rec[name], axis=1)
+
+    _check_finite(
+        [stack(k) for k in ("forecast", "x", "resources", "capability", "ties", "belief")],
+        dates,
+        scenario,
+    )
 
     return Trajectory(
         dates=dates,

@@ -55,7 +55,7 @@ def test_yaml_loader_is_safe(tmp_path: Path) -> None:
         ("bad.json", '{"actors": ', "not valid JSON: line 1"),
         ("bad.toml", "actors = [", "not valid TOML"),
         ("list.yaml", "- 1\n- 2\n", "must be a mapping"),
-        ("empty.yaml", "", "must be a mapping"),
+        ("empty.yaml", "", "empty file"),
     ],
 )
 def test_syntax_errors_are_scenario_errors(

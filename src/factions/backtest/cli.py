@@ -8,17 +8,17 @@ from pathlib import Path
 from typing import Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from factions.backtest.cases import load_cases
 from factions.backtest.runner import ALL_MODELS, backtest
 from factions.errors import Problem, ScenarioError
+from factions.terminal import SafeConsole
 
 __all__ = ["backtest_command", "is_deu_path", "run_deu", "validate_deu"]
 
-out = Console(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 150)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+out = SafeConsole(highlight=False, soft_wrap=False, width=None if sys.stdout.isatty() else 150)
+err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 EXIT_BAD_INPUT = 2
 
 
@@ -33,7 +33,7 @@ def _f(v: Any, digits: int = 1) -> str:
     return "–" if v is None else f"{v:.{digits}f}"
 
 
-def render_leaderboard(result: dict[str, Any], console: Console) -> None:
+def render_leaderboard(result: dict[str, Any], console: SafeConsole) -> None:
     """The leaderboard as a table, best MAE first."""
     ds = result["dataset"]
     table = Table(

@@ -8,18 +8,18 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
 from factions.calibration.common import Fit
 from factions.errors import FactionsError, Problem, ScenarioError
 from factions.progress import rich_progress
+from factions.terminal import SafeConsole
 
 __all__ = ["TARGETS", "calibrate", "run_target"]
 
 TARGETS = ("elections", "arms")
-_out = Console(highlight=False, soft_wrap=False)
-_err = Console(stderr=True, highlight=False, soft_wrap=True)
+_out = SafeConsole(highlight=False, soft_wrap=False)
+_err = SafeConsole(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(problems: list[Problem]) -> typer.Exit:
@@ -55,7 +55,7 @@ def run_target(
         return fitted
 
 
-def _print(fit: Fit, console: Console) -> None:
+def _print(fit: Fit, console: SafeConsole) -> None:
     t = Table(title=f"{fit.target}: fitted coefficients (90% bootstrap intervals)")
     for col in ("coefficient", "estimate", "90% interval", "sets"):
         t.add_column(col)

@@ -4,7 +4,7 @@ An event falls due in the first month whose date is on or after the event's date
 loop's step ``t`` covers the month ending at its date). Its changes apply in the order
 written, to every ensemble member, with each member's own value of an uncertain quantity:
 
-- ``resource``: the actor's amount of a resource (kept >= 0);
+- ``resource``: the actor's amount of a resource (kept between 0 and ``MAX_MAGNITUDE``);
 - ``tie``: the relation tie between two actors (kept in [-1, 1]); if a patron-client link
   joins them, its commitment changes by the same operation (kept in [0, 1]);
 - ``salience``: a stance's salience (given on 0-100, kept in [0, 100]);
@@ -24,7 +24,7 @@ from numpy.typing import NDArray
 
 from factions.dynamics.state import State
 from factions.scenario.arrays import ScenarioArrays
-from factions.scenario.schema import Change, Event, Scenario, Uncertain
+from factions.scenario.schema import MAX_MAGNITUDE, Change, Event, Scenario, Uncertain
 
 __all__ = ["CompiledChange", "apply_changes", "compile_changes", "due_step"]
 
@@ -101,7 +101,7 @@ def apply_changes(state: State, changes: list[CompiledChange], arr: ScenarioArra
         if ch.target == "resource":
             if j < 0:
                 continue
-            res[:, i, j] = np.maximum(_apply(res[:, i, j], ch.op, v), 0.0)
+            res[:, i, j] = np.clip(_apply(res[:, i, j], ch.op, v), 0.0, MAX_MAGNITUDE)
         elif ch.target == "tie":
             new = np.clip(_apply(ties[:, i, j], ch.op, v), -1.0, 1.0)
             ties[:, i, j] = ties[:, j, i] = new

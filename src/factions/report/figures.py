@@ -39,7 +39,7 @@ from factions.errors import FactionsError
 from factions.labels import input_label
 from factions.scenario.io import parse_scenario
 from factions.scenario.schema import Actor, Scenario, Uncertain, value_of
-from factions.simulate import RunResult, month_dates
+from factions.simulate import RunResult, default_horizon, month_dates
 
 __all__ = [
     "SECTIONS",
@@ -278,8 +278,7 @@ class _Ctx:
     def _ensemble_dates(self) -> list[dt.date]:
         meta = self.scenario.metadata
         start = meta.date
-        horizon = meta.horizon or start.replace(year=start.year + 1)
-        return month_dates(start, horizon)
+        return month_dates(start, meta.horizon or default_horizon(start))
 
     def name(self, actor_id: str) -> str:
         """An actor's legend label, escaped for Plotly."""

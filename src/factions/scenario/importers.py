@@ -19,6 +19,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import math
 import re
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,8 @@ from defusedxml.common import DefusedXmlException
 
 from factions.errors import Problem, ScenarioError
 from factions.scenario.io import parse_scenario
-from factions.scenario.schema import ID_PATTERN, Scenario
+from factions.scenario.reader import read_text_file
+from factions.scenario.schema import ID_PATTERN, MAX_ACTORS, MAX_ISSUES, Scenario
 
 __all__ = [
     "FORMATS",
@@ -50,10 +52,37 @@ def _slug(text: str, fallback: str) -> str:
 
 def _number(cell: str, where: str, problems: list[Problem]) -> float | None:
     try:
-        return float(cell.strip())
+        value = float(cell.strip())
     except ValueError:
-        problems.append(Problem(where, f"must be a number, got {cell.strip()!r}"))
+        problems.append(Problem(where, f"must be a number, got {cell.strip()[:40]!r}"))
         return None
+    if not math.isfinite(value):
+        problems.append(Problem(where, f"must be a finite number, got {cell.strip()[:40]!r}"))
+        return None
+    return value
+
+
+def _count(
+    cell: str, where: str, problems: list[Problem], available: int, limit: int
+) -> int | None:
+    """A count from a header cell: a whole number from 1 to ``min(available, limit)``."""
+    text = cell.strip()
+    try:
+        value = float(text)
+    except ValueError:
+        problems.append(Problem(where, f"must be a whole number, got {text[:40]!r}"))
+        return None
+    if not math.isfinite(value) or value != int(value) or value < 1:
+        problems.append(Problem(where, f"must be a whole number of at least 1, got {text[:40]!r}"))
+        return None
+    count = int(value)
+    if count > limit:
+        problems.append(Problem(where, f"says {count}; at most {limit} are supported"))
+        return None
+    if count > available:
+        problems.append(Problem(where, f"says {count} but the rows that follow have {available}"))
+        return None
+    return count
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -111,13 +140,15 @@ def import_ktab_csv(text: str, source: str = "<ktab csv>") -> Scenario:
         raise ScenarioError(
             [Problem("line 1", "expected 'name, description, nActors, nDims'")], source
         )
-    n_actors = _number(title[2], "line 1, nActors", problems)
-    n_dims = _number(title[3], "line 1, nDims", problems)
-    if problems or n_actors is None or n_dims is None:
-        raise ScenarioError(problems, source)
-    n, d = int(n_actors), int(n_dims)
     header = rows[1]
     body = [r for r in rows[2:] if any(r)]
+    # The header's counts are checked against the rows that follow before anything is
+    # sized by them: a title line saying 1e9 dimensions must not allocate 1e9 of anything.
+    n = _count(title[2], "line 1, nActors", problems, MAX_ACTORS, MAX_ACTORS)
+    widest = max((len(r) for r in [header, *body]), default=0)
+    d = _count(title[3], "line 1, nDims", problems, max(0, (widest - 3) // 2), MAX_ISSUES)
+    if problems or n is None or d is None:
+        raise ScenarioError(problems, source)
     if len(body) != n:
         problems.append(Problem("line 1, nActors", f"says {n} actors but the file has {len(body)}"))
     issue_names = [
@@ -208,6 +239,12 @@ def import_bdm_csv(
         stances.append({"actor": ids[r], "issue": "issue", "position": pos, "salience": sal})
         if pos is not None:
             positions.append(pos)
+    if len(rows) < 2:
+        problems.append(Problem("line 2", "no actor rows after the header"))
+    if len(rows) - 1 > MAX_ACTORS:
+        problems.append(
+            Problem("", f"the file has {len(rows) - 1} actors; at most {MAX_ACTORS} are supported")
+        )
     if problems:
         raise ScenarioError(problems, source)
     lo, hi = scale if scale else (min(positions), max(positions))
@@ -246,10 +283,19 @@ def import_ktab_xml(text: str, source: str = "<ktab xml>") -> Scenario:
     dims = [d.text.strip() if d.text else "" for d in root.findall("Dimensions/dName")]
     if not dims:
         problems.append(Problem("Dimensions", "no <dName> given"))
+    elements = root.findall("Actors/Actor")
+    for what, n, limit in (
+        ("Dimensions", len(dims), MAX_ISSUES),
+        ("Actors", len(elements), MAX_ACTORS),
+    ):
+        if n > limit:
+            raise ScenarioError(
+                [Problem(what, f"the file has {n}; at most {limit} are supported")], source
+            )
     issue_ids = _unique_ids([d or f"Dimension {k + 1}" for k, d in enumerate(dims)], "dim")
     actors, stances = [], []
     names: list[str] = []
-    for a, el in enumerate(root.findall("Actors/Actor")):
+    for a, el in enumerate(elements):
         where = f"Actors.{a}"
         name = _text(el, "name") or ""
         ident = name if re.match(ID_PATTERN, name) else _slug(name, f"actor{a + 1}")
@@ -392,8 +438,4 @@ def import_file(path: str | Path) -> Scenario:
     """Import a KTAB CSV/XML or BDM-style CSV file, telling the formats apart by content."""
     path = Path(path)
     source = str(path)
-    try:
-        text = path.read_text("utf-8-sig")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError([Problem("", f"cannot read the file: {err}")], source) from None
-    return import_text(text, source)
+    return import_text(read_text_file(path, source=source), source)

@@ -10,11 +10,11 @@ each problem with its path.
 from __future__ import annotations
 
 import json
-import tomllib
+import os
 from collections.abc import Mapping
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import tomli_w
 import yaml
@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from factions.errors import Problem, ScenarioError
+from factions.scenario.reader import Format, parse_document, read_text_file
 from factions.scenario.schema import Scenario, reference_problems
 
 __all__ = [
@@ -35,8 +36,6 @@ __all__ = [
     "problems_from_validation_error",
 ]
 
-Format = Literal["yaml", "json", "toml"]
-
 _SUFFIX_FORMAT: dict[str, Format] = {
     ".yaml": "yaml",
     ".yml": "yaml",
@@ -44,7 +43,6 @@ _SUFFIX_FORMAT: dict[str, Format] = {
     ".toml": "toml",
 }
 
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _Dumper: Any = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 
@@ -67,31 +65,47 @@ def _friendly(err: ErrorDetails) -> str:
     if kind == "extra_forbidden":
         return "unknown field (not part of the scenario format)"
     if kind == "literal_error":
-        return f"must be one of {ctx.get('expected', '?')}, got {got!r}"
+        return f"must be one of {ctx.get('expected', '?')}, got {_short(got)}"
     if kind in ("float_parsing", "float_type", "int_parsing", "int_type"):
-        return f"must be a number, got {got!r}"
+        return f"must be a number, got {_short(got)}"
     if kind == "string_type":
-        return f"must be a text, got {got!r}"
+        return f"must be a text, got {_short(got)}"
     if kind == "string_pattern_mismatch":
         return (
             f"must be an identifier (letters, digits, '_', '-', '.'; "
-            f"starting with a letter or digit), got {got!r}"
+            f"starting with a letter or digit), got {_short(got)}"
         )
     if kind in ("date_parsing", "date_from_datetime_parsing", "date_type"):
-        return f"must be a date as YYYY-MM-DD, got {got!r}"
+        return f"must be a date as YYYY-MM-DD, got {_short(got)}"
     if kind == "too_short":
         return f"must have at least {ctx.get('min_length')} item(s)"
     if kind in ("list_type", "model_type", "dict_type", "model_attributes_type"):
         want = "a list" if kind == "list_type" else "a mapping of fields"
         return f"must be {want}, got {type(got).__name__}"
     if kind == "union_tag_invalid":
-        return f"must be a number or {{value, low, high}}, got {got!r}"
+        return f"must be a number or {{value, low, high}}, got {_short(got)}"
+    if kind == "finite_number":
+        return f"must be a finite number, got {_short(got)}"
+    if kind in ("greater_than", "greater_than_equal", "less_than", "less_than_equal"):
+        word = {"greater_than": "above", "greater_than_equal": "at least"}.get(kind)
+        word = word or {"less_than": "below", "less_than_equal": "at most"}[kind]
+        bound = next(iter(ctx.values()), "?")
+        return f"must be {word} {bound}, got {_short(got)}"
+    if kind == "string_too_long":
+        return f"must be at most {ctx.get('max_length')} characters, got {len(str(got))}"
+    if kind == "too_long":
+        return f"must have at most {ctx.get('max_length')} item(s)"
     if kind == "bool_parsing" or kind == "bool_type":
-        return f"must be true or false, got {got!r}"
+        return f"must be true or false, got {_short(got)}"
     msg = str(err["msg"])
     for prefix in ("Value error, ", "Assertion failed, "):
         msg = msg.removeprefix(prefix)
     return msg
+
+
+def _short(x: Any) -> str:
+    text = repr(x)
+    return text if len(text) <= 60 else text[:57] + "..."
 
 
 _TAGS = {"plain", "uncertain", "str", "bool", "float", "int", "function-after[_finite(), float]"}
@@ -126,6 +140,8 @@ def parse_scenario(data: Any, source: str | None = None) -> Scenario:
     ScenarioError
         With every field error and every cross-reference problem, each with its path.
     """
+    if data is None:
+        raise ScenarioError([Problem("", "empty file (no scenario in it)")], source)
     if not isinstance(data, Mapping):
         raise ScenarioError(
             [Problem("", f"a scenario must be a mapping of fields, got {type(data).__name__}")],
@@ -164,28 +180,13 @@ def _detect_format(text: str) -> Format:
 
 
 def loads_scenario(text: str, fmt: Format | None = None, source: str | None = None) -> Scenario:
-    """Parse scenario text in ``fmt`` (YAML when not given and the text is not JSON)."""
+    """Parse scenario text in ``fmt`` (YAML when not given and the text is not JSON).
+
+    The text is read by :func:`factions.scenario.reader.parse_document`: aliases, nesting,
+    duplicate keys and integers are bounded before anything is validated.
+    """
     fmt = fmt or _detect_format(text)
-    try:
-        if fmt == "yaml":
-            data = yaml.load(text, Loader=_Loader)
-        elif fmt == "json":
-            data = json.loads(text)
-        else:
-            data = tomllib.loads(text)
-    except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
-        problem = getattr(err, "problem", None) or str(err)
-        raise ScenarioError([Problem("", f"not valid YAML: {where}{problem}")], source) from None
-    except json.JSONDecodeError as err:
-        raise ScenarioError(
-            [Problem("", f"not valid JSON: line {err.lineno}, column {err.colno}: {err.msg}")],
-            source,
-        ) from None
-    except tomllib.TOMLDecodeError as err:
-        raise ScenarioError([Problem("", f"not valid TOML: {err}")], source) from None
-    return parse_scenario(data, source)
+    return parse_scenario(parse_document(text, fmt, source=source), source)
 
 
 def _builtin_text(name: str) -> str:
@@ -210,7 +211,7 @@ def load_scenario(source: str | Path) -> Scenario:
     if isinstance(source, str) and source in BUILTIN_NAMES:
         return loads_scenario(_builtin_text(source), "yaml", source=source)
     path = Path(source)
-    if not path.exists():
+    if not os.path.lexists(path):
         hint = f" (built-in scenarios: {', '.join(BUILTIN_NAMES)})" if BUILTIN_NAMES else ""
         raise ScenarioError([Problem("", f"no such file or built-in scenario{hint}")], text_source)
     if path.is_dir():
@@ -226,10 +227,7 @@ def load_scenario(source: str | Path) -> Scenario:
             [Problem("", f"unknown file type '{suffix or path.name}' (expected one of {known})")],
             text_source,
         )
-    try:
-        text = path.read_text("utf-8")
-    except (OSError, UnicodeDecodeError) as err:
-        raise ScenarioError([Problem("", f"cannot read the file: {err}")], text_source) from None
+    text = read_text_file(path, source=text_source)
     return loads_scenario(text, _SUFFIX_FORMAT[suffix], source=text_source)
 
 

@@ -34,6 +34,7 @@ from pydantic import (
     JsonValue,
     Tag,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
@@ -43,6 +44,21 @@ from factions.errors import Problem
 __all__ = [
     "ACTOR_KINDS",
     "CALIBRATED",
+    "MAX_ACTORS",
+    "MAX_CHANGES",
+    "MAX_DATE",
+    "MAX_DISTRICTS",
+    "MAX_EVENTS",
+    "MAX_ISSUES",
+    "MAX_MAGNITUDE",
+    "MAX_MEMBERS",
+    "MAX_MONTHS",
+    "MAX_NAME",
+    "MAX_QUESTIONS",
+    "MAX_SEATS",
+    "MAX_TEXT",
+    "MAX_TITLE",
+    "MIN_DATE",
     "SCHEMA_VERSION",
     "SERIES_KINDS",
     "Actor",
@@ -69,6 +85,30 @@ __all__ = [
 ]
 
 SCHEMA_VERSION = 1
+
+# -- Limits (docs/scenario-format.md, "Limits"): what a scenario may hold and the ranges of
+# its numbers. Past them, validation reports a problem naming the field; nothing is run.
+#: The most actors, issues, events, questions, changes per event and districts per election.
+MAX_ACTORS = 500
+MAX_ISSUES = 100
+MAX_EVENTS = 1000
+MAX_QUESTIONS = 500
+MAX_CHANGES = 1000
+MAX_DISTRICTS = 1000
+#: The most seats an election (or a district) allocates.
+MAX_SEATS = 100_000
+#: The most members an ensemble (or a sensitivity analysis) may have.
+MAX_MEMBERS = 10_000_000
+#: The largest magnitude of an amount, a capability, a scale end or a change's value.
+MAX_MAGNITUDE = 1e9
+#: The dates a scenario may use, and how far its horizon may lie after its date.
+MIN_DATE = dt.date(1800, 1, 1)
+MAX_DATE = dt.date(2999, 12, 31)
+MAX_MONTHS = 1200
+#: The longest texts: names and labels, titles, and descriptions or sources.
+MAX_NAME = 200
+MAX_TITLE = 300
+MAX_TEXT = 20_000
 
 ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$"
 Identifier = Annotated[
@@ -124,16 +164,35 @@ SERIES_KINDS: dict[str, tuple[str, ...]] = {
 
 
 class _Model(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # allow_inf_nan=False: every float field of the format is finite (NaN, inf refused).
+    model_config = ConfigDict(
+        extra="forbid", frozen=True, populate_by_name=True, allow_inf_nan=False
+    )
+
+
+def _date_in_range(d: dt.date) -> dt.date:
+    if not MIN_DATE <= d <= MAX_DATE:
+        raise PydanticCustomError(
+            "date_range",
+            "must be a date from {lo} to {hi}, got {d}",
+            {"lo": MIN_DATE.isoformat(), "hi": MAX_DATE.isoformat(), "d": d.isoformat()},
+        )
+    return d
+
+
+#: A date within the supported range (MIN_DATE to MAX_DATE).
+Date = Annotated[dt.date, AfterValidator(_date_in_range)]
+Name = Annotated[str, Field(min_length=1, max_length=MAX_NAME)]
+Text = Annotated[str, Field(max_length=MAX_TEXT)]
 
 
 class _Sourced(_Model):
     """Provenance that any record or value may carry."""
 
-    source: str | None = Field(
+    source: Text | None = Field(
         default=None, description="A quote from, or citation of, the material this came from."
     )
-    judgment: bool | str = Field(
+    judgment: bool | Text = Field(
         default=False,
         description="True (or a sentence of reasoning) when the value is the author's judgment.",
     )
@@ -234,35 +293,44 @@ def _non_negative(x: float | Uncertain) -> float | Uncertain:
             raise PydanticCustomError(
                 "negative", "{label}must be at least 0, got {v}", {"label": label, "v": _fmt(v)}
             )
+        if v > MAX_MAGNITUDE:
+            raise PydanticCustomError(
+                "too_large",
+                "{label}must be at most {hi}, got {v}",
+                {"label": label, "hi": _fmt(MAX_MAGNITUDE), "v": _fmt(v)},
+            )
     return x
 
 
 Salience = Annotated[Number, _in_range(0.0, 100.0)]
 Strength = Annotated[Number, _in_range(-1.0, 1.0)]
 Amount = Annotated[Number, AfterValidator(_non_negative)]
+Magnitude = Annotated[Number, _in_range(-MAX_MAGNITUDE, MAX_MAGNITUDE)]
 
 
 class Reference(_Model):
     """A work the scenario draws on."""
 
     key: Identifier = Field(description="A short key to cite the work by.")
-    citation: str = Field(description="The full citation.")
-    url: str | None = Field(default=None, description="Where to read it.")
-    note: str | None = Field(default=None, description="What the scenario takes from it.")
+    citation: Text = Field(description="The full citation.")
+    url: Text | None = Field(default=None, description="Where to read it.")
+    note: Text | None = Field(default=None, description="What the scenario takes from it.")
 
 
 class Metadata(_Model):
     """What the scenario is, when it is set, and where it comes from."""
 
     id: Identifier = Field(description="The scenario's id (its name on the command line).")
-    title: str = Field(min_length=1, description="A one-line title.")
-    date: dt.date = Field(description="The date of the situation described (the start).")
-    horizon: dt.date | None = Field(
+    title: str = Field(min_length=1, max_length=MAX_TITLE, description="A one-line title.")
+    date: Date = Field(description="The date of the situation described (the start).")
+    horizon: Date | None = Field(
         default=None, description="The last date a simulation covers (default: one year on)."
     )
-    description: str = Field(default="", description="What the situation is about.")
-    sources: list[Reference] = Field(default_factory=list, description="Works drawn on.")
-    license: str | None = Field(default=None, description="Terms of the data, where not ours.")
+    description: Text = Field(default="", description="What the situation is about.")
+    sources: list[Reference] = Field(
+        default_factory=list, max_length=MAX_EVENTS, description="Works drawn on."
+    )
+    license: Text | None = Field(default=None, description="Terms of the data, where not ours.")
 
     @model_validator(mode="after")
     def _horizon_after_date(self) -> Metadata:
@@ -274,14 +342,29 @@ class Metadata(_Model):
             )
         return self
 
+    @field_validator("horizon")
+    @classmethod
+    def _horizon_in_reach(cls, horizon: dt.date | None, info: ValidationInfo) -> dt.date | None:
+        start = info.data.get("date")
+        if horizon is None or not isinstance(start, dt.date):
+            return horizon
+        months = (horizon.year - start.year) * 12 + horizon.month - start.month
+        if months > MAX_MONTHS:
+            raise PydanticCustomError(
+                "horizon",
+                "{m} months after the scenario's date; at most {mx} months are simulated",
+                {"m": months, "mx": MAX_MONTHS},
+            )
+        return horizon
+
 
 class Actor(_Sourced):
     """A faction, party, state, militia, clergy, tribe or public that takes part."""
 
     id: Identifier
-    name: str = Field(min_length=1, description="The actor's full name.")
+    name: Name = Field(description="The actor's full name.")
     kind: ActorKind = Field(default="other", description="What sort of actor this is.")
-    description: str = Field(default="", description="Who the actor is, in a sentence or two.")
+    description: Text = Field(default="", description="Who the actor is, in a sentence or two.")
     capability: Amount | None = Field(
         default=None,
         description=(
@@ -294,11 +377,19 @@ class Actor(_Sourced):
 class Scale(_Model):
     """An issue's scale: its two ends, what each means, and the unit."""
 
-    low: float = Field(default=0.0, description="The value at the low end.")
-    high: float = Field(default=100.0, description="The value at the high end.")
-    low_label: str = Field(default="", description="What a position at the low end means.")
-    high_label: str = Field(default="", description="What a position at the high end means.")
-    unit: str = Field(default="", description="The unit of positions, if any.")
+    low: float = Field(
+        default=0.0, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, description="The value at the low end."
+    )
+    high: float = Field(
+        default=100.0, ge=-MAX_MAGNITUDE, le=MAX_MAGNITUDE, description="The value at the high end."
+    )
+    low_label: str = Field(
+        default="", max_length=MAX_NAME, description="What a position at the low end means."
+    )
+    high_label: str = Field(
+        default="", max_length=MAX_NAME, description="What a position at the high end means."
+    )
+    unit: str = Field(default="", max_length=MAX_NAME, description="The unit of positions, if any.")
 
     @model_validator(mode="after")
     def _ordered(self) -> Scale:
@@ -315,8 +406,8 @@ class Issue(_Sourced):
     """A question the actors bargain over, with positions on a one-dimensional scale."""
 
     id: Identifier
-    name: str = Field(min_length=1, description="The issue's name, as a user reads it.")
-    description: str = Field(default="", description="What is at stake, in a sentence or two.")
+    name: Name = Field(description="The issue's name, as a user reads it.")
+    description: Text = Field(default="", description="What is at stake, in a sentence or two.")
     scale: Scale = Field(default_factory=Scale, description="The scale positions are on.")
 
 
@@ -356,7 +447,7 @@ class Tie(_Sourced):
         default="relation", description="relation (-1 to 1) or patron_client (a = patron, 0 to 1)."
     )
     strength: Strength = Field(description="From -1 (rivalry) to 1 (alliance).")
-    description: str = Field(default="", description="What the tie is, in a sentence.")
+    description: Text = Field(default="", description="What the tie is, in a sentence.")
 
 
 class Change(_Sourced):
@@ -377,7 +468,7 @@ class Change(_Sourced):
     op: Literal["set", "add", "multiply"] = Field(
         default="set", description="How the value applies: set, add or multiply."
     )
-    value: Number = Field(description="The new value, the amount added, or the factor.")
+    value: Magnitude = Field(description="The new value, the amount added, or the factor.")
 
     @model_validator(mode="after")
     def _fields_for_target(self) -> Change:
@@ -396,8 +487,8 @@ class District(_Sourced):
     """An electoral district (a governorate, say) and the actors' relative local strength."""
 
     id: Identifier
-    name: str = Field(min_length=1, description="The district's name.")
-    seats: int = Field(ge=1, description="Seats elected in the district.")
+    name: Name = Field(description="The district's name.")
+    seats: int = Field(ge=1, le=MAX_SEATS, description="Seats elected in the district.")
     strength: dict[Identifier, Amount] = Field(
         default_factory=dict,
         description=(
@@ -410,22 +501,28 @@ class District(_Sourced):
 class Election(_Model):
     """An election that an event triggers."""
 
-    body: str = Field(description="What is elected, e.g. 'provincial councils'.")
+    body: str = Field(
+        max_length=MAX_NAME, description="What is elected, e.g. 'provincial councils'."
+    )
     rule: Literal["dhondt", "sainte_lague", "hare", "iraq_2009"] = Field(
         default="iraq_2009", description="How votes become seats."
     )
     first_divisor: float = Field(
         default=1.0,
         gt=0,
+        le=10,
         description="Sainte-Laguë's first divisor (1.4 modified; Iraq: 1.6, 1.7).",
     )
-    seats: int | None = Field(default=None, ge=1, description="Seats at stake, when known.")
+    seats: int | None = Field(
+        default=None, ge=1, le=MAX_SEATS, description="Seats at stake, when known."
+    )
     contestants: list[Identifier] = Field(
         default_factory=list,
         description="The actors that run (default: every actor with electoral capability).",
     )
     districts: list[District] = Field(
         default_factory=list,
+        max_length=MAX_DISTRICTS,
         description="Districts; without any, the election is one national district of 'seats'.",
     )
 
@@ -477,6 +574,8 @@ def _default_arena_weights() -> dict[Arena, dict[str, float]]:
 
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
+#: An arena weight: how much one unit of a resource counts in an arena.
+Weight = Annotated[float, Field(ge=0.0, le=100.0)]
 
 #: The Dynamics fields a calibration can set (docs/calibration.md).
 CALIBRATED = ("fear", "restraint")
@@ -489,7 +588,7 @@ class Dynamics(_Model):
     a scenario may override any of them.
     """
 
-    arena_weights: dict[Arena, dict[Identifier, float]] = Field(
+    arena_weights: dict[Arena, dict[Identifier, Weight]] = Field(
         default_factory=_default_arena_weights,
         description="Capability in each arena = sum over resources of weight x amount.",
     )
@@ -506,10 +605,13 @@ class Dynamics(_Model):
         default=0.1, description="How much mutual suspicion (beliefs) erodes a tie per month."
     )
     fear: float = Field(
-        default=0.4, ge=0, description="Richardson fear coefficient at certainty of aggression."
+        default=0.4,
+        ge=0,
+        le=10,
+        description="Richardson fear coefficient at certainty of aggression.",
     )
     restraint: float = Field(
-        default=0.3, gt=0, description="Richardson fatigue/cost coefficient m (per month)."
+        default=0.3, gt=0, le=10, description="Richardson fatigue/cost coefficient m (per month)."
     )
     signal_gain: Rate = Field(
         default=0.3, description="How strongly observed arming and opposition move beliefs."
@@ -541,7 +643,7 @@ class Dynamics(_Model):
             "a file written by 'factions calibrate TARGET --out FILE' (docs/calibration.md)."
         ),
     )
-    coefficients: dict[Identifier, Uncertain] = Field(
+    coefficients: dict[Identifier, Annotated[Uncertain, _in_range(0.0, 10.0)]] = Field(
         default_factory=dict,
         description=(
             "The scenario's own value and range for a calibrated coefficient "
@@ -565,13 +667,15 @@ class Event(_Sourced):
     """A dated happening that changes parameters or triggers an election."""
 
     id: Identifier
-    date: dt.date = Field(description="When it happens (applied in the month it falls in).")
-    name: str = Field(min_length=1, description="What happens, in a line.")
-    description: str = Field(default="", description="More about it.")
+    date: Date = Field(description="When it happens (applied in the month it falls in).")
+    name: Name = Field(description="What happens, in a line.")
+    description: Text = Field(default="", description="More about it.")
     kind: Literal["change", "election"] = Field(
         default="change", description="change (applies changes) or election (needs election)."
     )
-    changes: list[Change] = Field(default_factory=list, description="What the event changes.")
+    changes: list[Change] = Field(
+        default_factory=list, max_length=MAX_CHANGES, description="What the event changes."
+    )
     election: Election | None = Field(default=None, description="For elections: what, how.")
 
     @model_validator(mode="after")
@@ -587,8 +691,10 @@ class Choice(_Model):
     """One possible answer of a ``choice`` question, judged by a series."""
 
     id: Identifier
-    label: str = Field(min_length=1, description="The choice as a user reads it.")
-    series: str = Field(description="The series whose value backs this choice.")
+    label: Name = Field(description="The choice as a user reads it.")
+    series: str = Field(
+        max_length=MAX_NAME, description="The series whose value backs this choice."
+    )
 
 
 class Question(_Model):
@@ -606,22 +712,30 @@ class Question(_Model):
     """
 
     id: Identifier
-    text: str = Field(min_length=1, description="The question, as a user asks it.")
+    text: str = Field(
+        min_length=1, max_length=MAX_TEXT, description="The question, as a user asks it."
+    )
     kind: Literal["yes_no", "date", "value", "choice"] = Field(
         default="yes_no", description="The kind of answer: yes_no, date, value or choice."
     )
-    series: str | None = Field(default=None, description="What it watches, kind:id[:id].")
+    series: str | None = Field(
+        default=None, max_length=MAX_NAME, description="What it watches, kind:id[:id]."
+    )
     op: Literal["<", "<=", ">", ">="] | None = Field(
         default=None, description="The comparison (yes_no, date)."
     )
-    threshold: float | None = Field(default=None, description="Compared with (yes_no, date).")
-    by: dt.date | Identifier | None = Field(
+    threshold: float | None = Field(
+        default=None, ge=-1e12, le=1e12, description="Compared with (yes_no, date)."
+    )
+    by: Date | Identifier | None = Field(
         default=None,
         union_mode="left_to_right",
         description="A date (YYYY-MM-DD) or an event id: the question's deadline.",
     )
-    choices: list[Choice] = Field(default_factory=list, description="The options (choice).")
-    note: str = Field(default="", description="How the answer should be read.")
+    choices: list[Choice] = Field(
+        default_factory=list, max_length=MAX_ACTORS, description="The options (choice)."
+    )
+    note: Text = Field(default="", description="How the answer should be read.")
 
     @model_validator(mode="after")
     def _complete(self) -> Question:
@@ -651,8 +765,10 @@ class Outcome(_Model):
     value: Annotated[float, AfterValidator(_finite)] = Field(
         description="The observed outcome, on the issue's scale."
     )
-    date: dt.date | None = Field(default=None, description="When it was decided, if known.")
-    source: str = Field(min_length=1, description="Where the outcome is recorded.")
+    date: Date | None = Field(default=None, description="When it was decided, if known.")
+    source: str = Field(
+        min_length=1, max_length=MAX_TEXT, description="Where the outcome is recorded."
+    )
     reference_point: Annotated[float, AfterValidator(_finite)] | None = Field(
         default=None, description="The status quo (reversion point) on the issue's scale."
     )
@@ -673,15 +789,25 @@ class Scenario(_Model):
 
     schema_version: Literal[1] = Field(default=1, description="Format version.")
     metadata: Metadata = Field(description="What the scenario is, as of when.")
-    actors: list[Actor] = Field(min_length=1, description="Who acts (at least one).")
-    issues: list[Issue] = Field(min_length=1, description="What they bargain over.")
+    actors: list[Actor] = Field(
+        min_length=1, max_length=MAX_ACTORS, description="Who acts (at least one)."
+    )
+    issues: list[Issue] = Field(
+        min_length=1, max_length=MAX_ISSUES, description="What they bargain over."
+    )
     stances: list[Stance] = Field(default_factory=list, description="Who stands where.")
     resources: list[Resource] = Field(default_factory=list, description="Who has what.")
     ties: list[Tie] = Field(default_factory=list, description="How they relate.")
-    events: list[Event] = Field(default_factory=list, description="What will happen.")
-    questions: list[Question] = Field(default_factory=list, description="What to ask.")
+    events: list[Event] = Field(
+        default_factory=list, max_length=MAX_EVENTS, description="What will happen."
+    )
+    questions: list[Question] = Field(
+        default_factory=list, max_length=MAX_QUESTIONS, description="What to ask."
+    )
     outcomes: list[Outcome] = Field(
-        default_factory=list, description="Observed outcomes per issue (a backtest case)."
+        default_factory=list,
+        max_length=MAX_ISSUES,
+        description="Observed outcomes per issue (a backtest case).",
     )
     dynamics: Dynamics = Field(
         default_factory=Dynamics, description="Parameters of the political dynamics."
@@ -875,6 +1001,8 @@ def reference_problems(raw: Any) -> list[Problem]:
             problems.append(Problem(p, f"a tie needs two different actors, got '{t['a']}' twice"))
             continue
         kind = t.get("kind", "relation")
+        if not isinstance(kind, str):
+            continue  # pydantic reports it
         a, b = t["a"], t["b"]
         key = (kind, *sorted((a, b))) if kind == "relation" else (kind, a, b)
         if key in pairs:
@@ -967,6 +1095,17 @@ def reference_problems(raw: Any) -> list[Problem]:
             problems.append(
                 Problem(f"{p}.by", f"'{by}' is neither a date (YYYY-MM-DD) nor an event id")
             )
+        elif isinstance(by, str) and _DATE_RE.match(by) and by not in events:
+            try:
+                _date_in_range(dt.date.fromisoformat(by))
+            except (ValueError, PydanticCustomError):
+                problems.append(
+                    Problem(
+                        f"{p}.by",
+                        f"must be a date from {MIN_DATE.isoformat()} to "
+                        f"{MAX_DATE.isoformat()}, got {by}",
+                    )
+                )
     return problems
 
 

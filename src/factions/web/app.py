@@ -46,6 +46,7 @@ from factions.scenario.schema import Scenario
 from factions.simulate import simulate
 from factions.store import RunDir, default_runs_dir, list_runs
 from factions.web.guard import Guard, guard_options
+from factions.web.isolated import ClientGone, RunLimits, RunSlots
 from factions.web.jobs import TERMINAL, Job, JobRegistry
 from factions.web.problems import ApiProblem, json_safe, problem_response
 from factions.web.scenarios import (
@@ -56,6 +57,7 @@ from factions.web.scenarios import (
     parse_data,
     parse_text,
 )
+from factions.web.server import header_timeout_protocol
 
 __all__ = ["LIMITS", "MODELS", "create_app", "serve"]
 
@@ -305,7 +307,9 @@ def _run_single(scenario: Scenario, model: str, seed: int) -> dict[str, Any]:
     return out
 
 
-def _stored(run: RunDir) -> StoredRun:
+def _stored(run: RunDir, live: set[str] | frozenset[str] = frozenset()) -> StoredRun:
+    """A stored run's summary; a run whose manifest says ``running`` but that no job of this
+    server is running (the server stopped during it) is ``interrupted``: resume it."""
     try:
         m = run.manifest()
     except FactionsError:
@@ -322,7 +326,9 @@ def _stored(run: RunDir) -> StoredRun:
         runs=get("runs", int),
         seed=get("seed", int),
         method=get("method", str),
-        status=get("status", str),
+        status="interrupted"
+        if get("status", str) == "running" and run.id not in live
+        else get("status", str),
         created=get("created", str),
         updated=get("updated", str),
     )
@@ -338,6 +344,7 @@ def create_app(
     scenarios_dir: Path | None = None,
     *,
     allowed_hosts: list[str] | None = None,
+    limits: RunLimits | None = None,
 ) -> FastAPI:
     """The web app.
 
@@ -350,15 +357,20 @@ def create_app(
         ``~/.factions/scenarios``).
     allowed_hosts
         Host names the app answers to besides the local ones (``["*"]``: any).
+    limits
+        Concurrency, time and memory limits of single runs, and the body timeout
+        (default :class:`~factions.web.isolated.RunLimits`).
     """
     runs_root = Path(runs_dir) if runs_dir is not None else default_runs_dir()
     scenarios_root = Path(scenarios_dir) if scenarios_dir is not None else default_scenarios_dir()
     store = ScenarioStore(scenarios_root)
     jobs = JobRegistry(runs_root)
+    slots = RunSlots(limits)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        slots.shutdown()
         jobs.shutdown()
 
     app = FastAPI(
@@ -383,7 +395,8 @@ def create_app(
     app.state.store = store
     app.state.jobs = jobs
     app.state.runs_dir = runs_root
-    app.add_middleware(Guard, allowed_hosts=allowed_hosts)
+    app.state.slots = slots
+    app.add_middleware(Guard, allowed_hosts=allowed_hosts, body_timeout=slots.limits.body_timeout)
 
     # -- errors ---------------------------------------------------------------------
     @app.exception_handler(ApiProblem)
@@ -493,11 +506,21 @@ def create_app(
         return Scenario.model_json_schema()
 
     @app.get("/api/limits", tags=["meta"])
-    async def limits() -> dict[str, int]:
-        """The largest scenarios and ensembles the web app runs, and the body limit."""
+    async def api_limits() -> dict[str, float]:
+        """The largest scenarios and ensembles the web app runs, the body limit, and the
+        limits of single runs (at once, seconds, memory) and of slow clients."""
         from factions.web.guard import MAX_BODY
 
-        return {**LIMITS, "body_bytes": MAX_BODY}
+        lim = slots.limits
+        return {
+            **LIMITS,
+            "body_bytes": MAX_BODY,
+            "concurrent_runs": lim.max_runs,
+            "run_seconds": lim.timeout,
+            "run_memory_bytes": lim.memory,
+            "header_seconds": lim.header_timeout,
+            "body_seconds": lim.body_timeout,
+        }
 
     # -- scenarios ------------------------------------------------------------------
     @app.get("/api/scenarios", tags=["scenarios"], response_model=list[ScenarioEntry])
@@ -528,10 +551,10 @@ def create_app(
         """
         store.check_writable(name)
         if body.yaml is not None:
-            parsed = parse_text(body.yaml)
+            parsed = await run_in_threadpool(parse_text, body.yaml)
             text = body.yaml
         else:
-            parsed = parse_data(body.data)
+            parsed = await run_in_threadpool(parse_data, body.data)
             text = ""
         if parsed.scenario is None:
             raise _invalid(parsed.problems)
@@ -590,12 +613,13 @@ def create_app(
 
         Send ``yaml`` to get the data back (for a form), or ``data`` to get YAML back.
         """
+        # Parsing and validating a large document takes time: not in the event loop.
         if body.yaml is not None:
-            parsed = parse_text(body.yaml)
+            parsed = await run_in_threadpool(parse_text, body.yaml)
             text = None
         else:
-            parsed = parse_data(body.data)
-            text = _yaml_of(parsed, body.data)
+            parsed = await run_in_threadpool(parse_data, body.data)
+            text = await run_in_threadpool(_yaml_of, parsed, body.data)
         return ValidationReport(
             valid=parsed.scenario is not None,
             problems=_items(parsed.problems),
@@ -641,11 +665,17 @@ def create_app(
 
     # -- runs -----------------------------------------------------------------------
     @app.post("/api/simulate", tags=["runs"], responses=_ERRORS)
-    async def run_once(body: RunRequest) -> dict[str, Any]:
+    async def run_once(body: RunRequest, request: Request) -> Any:
         """One run of a model: the result (answers, forecasts, series), the report's
         figures and the month-by-month story."""
-        name, scenario = resolve(body)
-        out = await run_in_threadpool(_run_single, scenario, body.model, body.seed)
+        name, scenario = await run_in_threadpool(resolve, body)
+        try:
+            out: dict[str, Any] = await slots.run(
+                _run_single, scenario, body.model, body.seed,
+                disconnected=request.is_disconnected,
+            )  # fmt: skip
+        except ClientGone:
+            return Response(status_code=499)  # nobody is listening any more
         out["name"] = name
         return out
 
@@ -658,7 +688,7 @@ def create_app(
     )
     async def start_ensemble(body: EnsembleRequest, response: Response) -> JobInfo:
         """Start an ensemble in the background (an identical running job is reused)."""
-        name, scenario = resolve(body)
+        name, scenario = await run_in_threadpool(resolve, body)
         job, _ = jobs.submit(
             scenario, name=name, model=body.model, runs=body.runs, seed=body.seed,
             method=body.method,
@@ -672,7 +702,7 @@ def create_app(
         return [JobInfo(**j.snapshot()) for j in jobs.list()]
 
     def job_of(job_id: str) -> Job:
-        job = jobs.get(job_id) if _JOB_ID.match(job_id) else None
+        job = jobs.get(job_id) if _JOB_ID.fullmatch(job_id) else None
         if job is None:
             raise ApiProblem(404, f"no ensemble job {job_id[:40]!r}", kind="not-found")
         return job
@@ -719,10 +749,11 @@ def create_app(
     @app.get("/api/runs", tags=["runs"], response_model=list[StoredRun])
     async def stored_runs() -> list[StoredRun]:
         """The ensemble runs in the run store, newest first."""
-        return [_stored(r) for r in await run_in_threadpool(list_runs, runs_root)]
+        live = {j.run_id for j in jobs.list() if j.run_id and j.status not in TERMINAL}
+        return [_stored(r, live) for r in await run_in_threadpool(list_runs, runs_root)]
 
     def run_of(run_id: str) -> RunDir:
-        if not _RUN_ID.match(run_id) or ".." in run_id:
+        if not _RUN_ID.fullmatch(run_id) or ".." in run_id:
             raise ApiProblem(400, f"invalid run id {run_id[:80]!r}", kind="invalid-name")
         run = RunDir(runs_root / run_id)
         if not (run.path / "manifest.json").is_file():
@@ -891,8 +922,13 @@ def serve(
     port: int = 8000,
     runs_dir: Path | None = None,
     scenarios_dir: Path | None = None,
+    limits: RunLimits | None = None,
 ) -> None:
-    """Serve the app with uvicorn (on 127.0.0.1 unless told otherwise)."""
+    """Serve the app with uvicorn (on 127.0.0.1 unless told otherwise).
+
+    The server closes connections whose request head is later than
+    ``limits.header_timeout`` seconds, and gives in-flight requests 5 s at shutdown.
+    """
     import uvicorn
 
     if host not in ("127.0.0.1", "localhost", "::1"):
@@ -901,8 +937,17 @@ def serve(
             "can reach this address can use it",
             host,
         )
-    app = create_app(runs_dir, scenarios_dir, **guard_options(host))
+    limits = limits or RunLimits()
+    app = create_app(runs_dir, scenarios_dir, limits=limits, **guard_options(host))
     stamp = dt.datetime.now().strftime("%H:%M:%S")
     shown = f"[{host}]" if ":" in host else host
     print(f"{stamp} factions {__version__}: http://{shown}:{port}/ (Ctrl-C to stop)")
-    uvicorn.run(app, host=host, port=port, log_level="info", server_header=False)
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="info",
+        server_header=False,
+        http=header_timeout_protocol(limits.header_timeout),
+        timeout_graceful_shutdown=5,
+    )

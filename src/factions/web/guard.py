@@ -7,6 +7,8 @@ of it is parsed:
   gets a 413 problem, and the app never sees it;
 - a ``Host`` header that is not one of ``allowed_hosts`` gets a 400 problem (a page on
   another site cannot reach the app through DNS rebinding);
+- a body whose next part does not arrive within ``body_timeout`` seconds gets a 408
+  problem (a slow client cannot hold a request open);
 - a state-changing request (not GET, HEAD or OPTIONS) whose ``Origin`` is another site gets
   a 403 problem (no cross-site request forgery);
 - every response carries ``X-Content-Type-Options: nosniff``, ``Referrer-Policy``, a
@@ -15,6 +17,7 @@ of it is parsed:
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
@@ -58,9 +61,11 @@ class Guard:
         *,
         max_body: int = MAX_BODY,
         allowed_hosts: Iterable[str] | None = None,
+        body_timeout: float = 30.0,
     ) -> None:
         self.app = app
         self.max_body = max_body
+        self.body_timeout = body_timeout
         hosts = {h.lower().strip("[]") for h in (allowed_hosts or ())}
         self.any_host = "*" in hosts
         self.hosts = hosts | set(LOCAL_HOSTS)
@@ -108,7 +113,12 @@ class Guard:
         buffered: list[Message] = []
         size = 0
         while True:
-            message = await receive()
+            try:
+                # A client that stops sending its body does not hold the request open.
+                message = await asyncio.wait_for(receive(), self.body_timeout)
+            except TimeoutError:
+                await refuse(408, "the request body did not arrive in time", "timeout")
+                return
             if message["type"] != "http.request":  # the client went away
                 return
             size += len(message.get("body", b""))

@@ -19,10 +19,9 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from factions.errors import Problem, ScenarioError
-from factions.scenario.io import builtin_names, loads_scenario, parse_scenario
+from factions.scenario.io import builtin_names, parse_scenario
+from factions.scenario.reader import parse_document, read_text_file
 from factions.scenario.schema import Scenario
 from factions.web.problems import ApiProblem, TooLarge, json_safe
 
@@ -45,8 +44,6 @@ _NAME = re.compile(NAME_PATTERN)
 #: (and it may be nested at most :data:`factions.web.problems.MAX_DEPTH` deep).
 MAX_VALUES = 200_000
 
-_SafeLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
 
 def default_scenarios_dir() -> Path:
     """``$FACTIONS_SCENARIOS`` if set, else ``~/.factions/scenarios``."""
@@ -56,7 +53,8 @@ def default_scenarios_dir() -> Path:
 
 def check_name(name: str, what: str = "scenario name") -> str:
     """``name`` if it is a valid name, else a 400 problem."""
-    if not _NAME.match(name):
+    # fullmatch: with match(), '$' also matches before a final newline ("mine\n").
+    if not _NAME.fullmatch(name):
         raise ApiProblem(
             400,
             f"invalid {what} {name[:80]!r}: use 1 to 64 letters, digits, '-' and '_', "
@@ -104,18 +102,15 @@ def parse_data(raw: Any) -> Parsed:
 
 
 def parse_text(text: str) -> Parsed:
-    """Read YAML (or JSON) text with the safe loader and validate it."""
+    """Read YAML (or JSON) text with factions' one reader and validate it.
+
+    :func:`~factions.scenario.reader.parse_document` refuses alias bombs, deep nesting,
+    duplicate keys and huge integers before anything is built.
+    """
     try:
-        raw = yaml.load(text, Loader=_SafeLoader)  # the safe loader
-    except yaml.YAMLError:
-        # factions' own loader words the syntax error (line, column, problem).
-        try:
-            loads_scenario(text, "yaml")
-        except ScenarioError as e:
-            return Parsed(None, None, e.problems)
-        return Parsed(None, None, [Problem("", "not valid YAML")])  # pragma: no cover
-    except RecursionError:
-        return Parsed(None, None, [Problem("", "not valid YAML: nested too deeply")])
+        raw = parse_document(text, "yaml", max_values=MAX_VALUES)
+    except ScenarioError as e:
+        return Parsed(None, None, e.problems)
     return parse_data(raw)
 
 
@@ -159,7 +154,7 @@ class ScenarioStore:
         if not self.root.is_dir():
             return []
         names = [p.stem for p in self.root.glob("*.yaml") if p.is_file()]
-        return sorted(n for n in names if _NAME.match(n) and not self.is_builtin(n))
+        return sorted(n for n in names if _NAME.fullmatch(n) and not self.is_builtin(n))
 
     # -- reading --------------------------------------------------------------------
     def text(self, name: str) -> str:
@@ -168,13 +163,14 @@ class ScenarioStore:
             root = resources.files("factions.scenario") / "builtin"
             return (root / f"{name}.yaml").read_text("utf-8")
         path = self._path(name)
+        if not os.path.lexists(path):
+            raise ApiProblem(404, f"no scenario named {name!r}", kind="not-found")
         try:
-            return path.read_text("utf-8")
-        except FileNotFoundError:
-            raise ApiProblem(404, f"no scenario named {name!r}", kind="not-found") from None
-        except (OSError, UnicodeDecodeError) as e:
+            return read_text_file(path)
+        except ScenarioError as e:
+            reason = e.problems[0].message if e.problems else "unreadable"
             raise ApiProblem(
-                422, f"cannot read scenario {name!r}: {e.__class__.__name__}", kind="unreadable"
+                422, f"cannot read scenario {name!r}: {reason}", kind="unreadable"
             ) from None
 
     def parsed(self, name: str) -> Parsed:
