@@ -603,3 +603,16 @@ def test_import_reads_every_format_factions_run_reads(
     body = assert_problem(bad, 422)
     assert body["problems"]
     assert "factions-upload" not in bad.text  # the upload's name, never a server path
+
+
+def test_runs_refuse_a_calibration_file_path(client: TestClient, tmp_path: Path) -> None:
+    # A calibration given by path would make the server read a file the client chose.
+    probe = tmp_path / "probe.json"
+    probe.write_text("{}", "utf-8")
+    text = client.get("/api/scenarios/iraq-2008").json()["yaml"]
+    text = text.replace("calibration: arms", f"calibration: {probe}")
+    assert str(probe) in text
+    for path in ("/api/simulate", "/api/ensembles"):
+        body = assert_problem(client.post(path, json={"yaml": text, "model": "mean"}), 422)
+        assert body["problems"][0]["path"] == "dynamics.calibration"
+        assert "built-in calibrations only" in body["problems"][0]["message"]

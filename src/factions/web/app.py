@@ -240,6 +240,18 @@ def _items(problems: list[Problem]) -> list[ProblemItem]:
 
 def _check_limits(scenario: Scenario) -> None:
     problems: list[Problem] = []
+    cal = scenario.dynamics.calibration
+    if cal is not None:
+        from factions.calibration.store import BUILTIN
+
+        if cal not in BUILTIN:  # a path would make the server read a file of the client's choice
+            problems.append(
+                Problem(
+                    "dynamics.calibration",
+                    f"the web app uses built-in calibrations only ({', '.join(BUILTIN)}), "
+                    "not files",
+                )
+            )
     for key in ("actors", "issues", "events"):
         n = len(getattr(scenario, key))
         if n > LIMITS[key]:
