@@ -58,8 +58,46 @@ def _single_threaded_children() -> Iterator[None]:
                 os.environ[k] = v
 
 
+def _watch_parent(parent: int) -> None:
+    """In a worker: ignore Ctrl-C (the coordinator stops the pool) and exit as soon as the
+    coordinator is gone (killed with SIGKILL, say), instead of computing on for nobody."""
+    import signal
+    import threading
+    import time
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(0.2)
+        os._exit(1)
+
+    if os.getppid() != parent:
+        os._exit(1)
+    threading.Thread(target=watch, name="factions-parent-watch", daemon=True).start()
+
+
+def _stop_pool(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now: cancel what is queued and terminate the workers (no waiting for the
+    chunks they are computing; their parts are written atomically, so nothing is left
+    half-written)."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for proc in procs:
+        proc.terminate()
+    for proc in procs:
+        proc.join(timeout=1.0)
+        if proc.is_alive():
+            proc.kill()
+
+
 class ProcessBackend:
-    """A pool of ``workers`` processes (``concurrent.futures``), one thread each."""
+    """A pool of ``workers`` processes (``concurrent.futures``), one thread each.
+
+    Workers exit when the coordinator dies (they watch their parent process) and ignore
+    Ctrl-C: on an interruption the coordinator terminates them at once, so a run stops
+    within a second and can be resumed.
+    """
 
     name = "processes"
 
@@ -69,15 +107,23 @@ class ProcessBackend:
     def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[R], None]) -> None:
         import multiprocessing as mp
 
-        with (
-            _single_threaded_children(),
-            ProcessPoolExecutor(
-                max_workers=self.workers, mp_context=mp.get_context("spawn")
-            ) as pool,
-        ):
-            futures = [pool.submit(fn, t) for t in tasks]
-            for f in as_completed(futures):
-                on_done(f.result())
+        if not tasks:
+            return
+        with _single_threaded_children():
+            pool = ProcessPoolExecutor(
+                max_workers=min(self.workers, len(tasks)),
+                mp_context=mp.get_context("spawn"),
+                initializer=_watch_parent,
+                initargs=(os.getpid(),),
+            )
+            try:
+                futures = [pool.submit(fn, t) for t in tasks]
+                for f in as_completed(futures):
+                    on_done(f.result())
+            except BaseException:
+                _stop_pool(pool)
+                raise
+            pool.shutdown(wait=True)
 
 
 class DaskBackend:

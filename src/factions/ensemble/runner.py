@@ -87,10 +87,19 @@ class ChunkTask:
     dynamics: bool | None
     chunk: int
     start: int
-    values: FloatArray  # (C, P) sampled inputs of the chunk's members
+    size: int
+    values: FloatArray | None  # (C, P) given inputs, or None: drawn by the worker
     seed: int
     run_dir: str
     store_series: bool = True
+    runs: int = 0
+    method: Method = "lhs"
+
+    def inputs(self, params: list[Param]) -> FloatArray:
+        """The chunk's members' sampled inputs ``(size, P)``."""
+        if self.values is not None:
+            return self.values
+        return draw(params, self.runs, self.seed, self.method, self.start, self.size)
 
 
 @dataclass(frozen=True)
@@ -255,7 +264,7 @@ def run_chunk(task: ChunkTask) -> ChunkDone:
     seq = np.random.SeedSequence(task.seed).spawn(task.chunk + 1)[task.chunk]
     with threadpool_limits(limits=1):
         members, series = member_outputs(
-            scenario, arr, params, task.values, task.model,
+            scenario, arr, params, task.inputs(params), task.model,
             rng=np.random.default_rng(seq), options=task.options, dynamics=task.dynamics,
             start=task.start,
         )  # fmt: skip
@@ -350,13 +359,14 @@ def plan(
     arr = to_arrays(scenario)
     params = uncertain_params(scenario, arr)
     given = values is not None
-    if values is None:
-        try:
-            values = draw(params, runs, seed, method)
-        except ValueError as e:
-            raise ScenarioError(
-                [Problem("--runs" if "runs" in str(e) else "--method", str(e))]
-            ) from None
+    try:
+        draw(params, runs, seed, method, 0, 0)  # checks the arguments; workers draw
+    except ValueError as e:
+        raise ScenarioError(
+            [Problem("--runs" if "runs" in str(e) else "--method", str(e))]
+        ) from None
+    if values is not None and values.shape != (runs, len(params)):
+        raise ValueError(f"values must have shape ({runs}, {len(params)}), got {values.shape}")
     size = chunk_size or default_chunk_size(runs)
     if size < 1:
         raise ScenarioError([Problem("--chunk-size", f"must be a positive integer, got {size}")])
@@ -370,8 +380,9 @@ def plan(
         "options": dict(options or {}),
         "dynamics": dynamics,
         "chunk_size": size,
-        "values": hashlib.sha256(values.tobytes()).hexdigest() if given else None,
+        "values": hashlib.sha256(values.tobytes()).hexdigest() if values is not None else None,
         "version": __version__,
+        "sampling": 2,  # members drawn per chunk (factions.ensemble.sampling.draw)
     }
     root = out if out is not None else default_runs_dir()
     run = RunDir(root / run_id(scenario.id, model, key))
@@ -383,10 +394,13 @@ def plan(
             dynamics=dynamics,
             chunk=k,
             start=k * size,
-            values=values[k * size : (k + 1) * size],
+            size=min(size, runs - k * size),
+            values=None if values is None else values[k * size : (k + 1) * size],
             seed=seed,
             run_dir=str(run.path),
             store_series=store_series,
+            runs=runs,
+            method=method,
         )
         for k in range((runs + size - 1) // size)
     ]
@@ -501,7 +515,7 @@ def run_ensemble(
         raise FactionsError(f"{run.path}: {_oserror(e)}") from None
     todo = [t for t in p.tasks if t.chunk not in done]
     total = runs
-    finished = runs - sum(len(t.values) for t in todo)
+    finished = runs - sum(t.size for t in todo)
     if progress:
         progress(finished, total)
     t0 = time.perf_counter()
