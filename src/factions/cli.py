@@ -543,6 +543,9 @@ def ensemble(
     as_json: Annotated[bool, typer.Option("--json", help="Print the aggregates as JSON.")] = False,
     kernels: KernelsOption = "numpy",
     report: ReportOption = None,
+    store_series: Annotated[
+        bool, typer.Option(help="Store every member's series (parts/series-*.parquet).")
+    ] = True,
 ) -> None:
     """Run an ensemble over the scenario's uncertain inputs; resumes an interrupted run."""
     from factions.ensemble.runner import run_ensemble
@@ -559,7 +562,8 @@ def ensemble(
             result = run_ensemble(
                 s, runs=runs, seed=seed, model=model, method=method,  # type: ignore[arg-type]
                 backend=be, chunk_size=chunk_size, out=runs_dir, progress=progress,
-                options=_kernel_options(model, kernels),
+                options=_kernel_options(model, kernels), store_series=store_series,
+                warn=lambda m: err.print(f"warning: {m}", markup=False),
             )  # fmt: skip
     except ScenarioError as e:
         _fail(e.problems, e.source)

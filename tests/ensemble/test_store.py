@@ -204,3 +204,20 @@ def test_ctrl_c_stops_within_a_second_and_the_run_resumes(tmp_path: Path) -> Non
                        store_series=False)  # fmt: skip
     assert res.manifest["status"] == "complete"
     assert len(res.manifest["resumed_chunks"]) == done
+
+
+def test_cli_warns_of_stray_files_and_can_skip_the_series(tmp_path: Path) -> None:
+    args = ["ensemble", "iraq-2008", "--runs", "20", "--chunk-size", "10", "--out", str(tmp_path),
+            "--json", "--no-store-series"]  # fmt: skip
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    (run_dir,) = tmp_path.iterdir()
+    assert sorted(p.name.split("-")[0] for p in (run_dir / "parts").iterdir()) == [
+        "members", "members", "sketch", "sketch"
+    ]  # fmt: skip
+    (run_dir / "parts" / "members-00007.parquet").write_bytes(b"x")
+    r = CliRunner().invoke(app, args)
+    assert r.exit_code == 0, r.output
+    assert "warning: " in r.stderr
+    assert "members-00007.parquet: not a part of this run; ignored" in r.stderr
+    assert json.loads(r.stdout)["members"] == 20
