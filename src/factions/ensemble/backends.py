@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from contextlib import contextmanager
 from typing import Any, Protocol, TypeVar
 
@@ -91,6 +91,31 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
             proc.kill()
 
 
+def _bounded(
+    submit: Callable[..., Future[Any]],
+    fn: Callable[[T], R],
+    tasks: Sequence[T],
+    on_done: Callable[[R], None],
+    window: int,
+) -> None:
+    """Keep at most ``window`` tasks in flight, and drop each result once handled: the
+    coordinator's memory does not grow with the number of chunks."""
+    todo = iter(tasks)
+    running: set[Future[Any]] = set()
+    for t in todo:
+        running.add(submit(fn, t))
+        if len(running) >= window:
+            break
+    while running:
+        finished, running = wait(running, return_when=FIRST_COMPLETED)
+        for f in finished:
+            on_done(f.result())
+        for t in todo:
+            running.add(submit(fn, t))
+            if len(running) >= window:
+                break
+
+
 class ProcessBackend:
     """A pool of ``workers`` processes (``concurrent.futures``), one thread each.
 
@@ -117,9 +142,7 @@ class ProcessBackend:
                 initargs=(os.getpid(),),
             )
             try:
-                futures = [pool.submit(fn, t) for t in tasks]
-                for f in as_completed(futures):
-                    on_done(f.result())
+                _bounded(pool.submit, fn, tasks, on_done, 2 * self.workers)
             except BaseException:
                 _stop_pool(pool)
                 raise
@@ -178,9 +201,24 @@ class DaskBackend:
                     )  # fmt: skip
                     client = Client(cluster)
         try:
-            futures = client.map(fn, list(tasks), retries=self.retries, pure=False)
-            for f in dask_completed(futures):
-                on_done(f.result())
+            # A bounded window of tasks in flight, each result released once handled: the
+            # scheduler's and the coordinator's memory do not grow with the chunks.
+            window = max(4, 2 * sum(client.nthreads().values()))
+            todo = iter(tasks)
+            done = dask_completed()
+
+            def submit_next() -> None:
+                t = next(todo, None)
+                if t is not None:
+                    done.add(client.submit(fn, t, retries=self.retries, pure=False))
+
+            for _ in range(window):
+                submit_next()
+            for f in done:
+                result = f.result()
+                f.release()
+                on_done(result)
+                submit_next()
         finally:
             if self.client is None:
                 client.close()

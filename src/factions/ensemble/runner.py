@@ -109,7 +109,7 @@ class ChunkDone:
     chunk: int
     members: int
     seconds: float
-    sketch: ChunkSketch | None = None
+    sketch: dict[str, Any] | None = None  # ChunkSketch.to_arrays(): compressed, ~130 KB
     parts: list[PartRecord] = field(default_factory=list)
     error: str | None = None
 
@@ -277,12 +277,13 @@ def run_chunk(task: ChunkTask) -> ChunkDone:
             path = run.part("series", task.chunk)
             records.append(write_parquet_atomic(path, series))
         path = run.part("sketch", task.chunk).with_suffix(".npz")
-        records.append(write_npz_atomic(path, sketch.to_arrays()))
+        packed = sketch.to_arrays()
+        records.append(write_npz_atomic(path, packed))
         path = run.part("members", task.chunk)
         records.append(write_parquet_atomic(path, members))
     except OSError as e:
         return ChunkDone(task.chunk, 0, time.perf_counter() - t0, error=f"{path}: {_oserror(e)}")
-    return ChunkDone(task.chunk, len(members["member"]), time.perf_counter() - t0, sketch, records)
+    return ChunkDone(task.chunk, len(members["member"]), time.perf_counter() - t0, packed, records)
 
 
 def _oserror(e: OSError) -> str:
@@ -525,7 +526,7 @@ def run_ensemble(
         if d.error is not None:
             raise _WriteFailed(d.error)
         assert d.sketch is not None
-        acc.add(d.sketch, d.chunk)
+        acc.add(ChunkSketch.from_arrays(d.sketch), d.chunk)
         run.record_chunk(d.chunk, d.parts)
         parts[d.chunk] = d.parts
         finished += d.members
