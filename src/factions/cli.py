@@ -14,19 +14,18 @@ import sys
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from factions import __version__
-from factions.engines import ENGINES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
-from factions.forecast import answer_questions
-from factions.scenario.io import builtin_names, dumps_scenario, load_scenario
-from factions.scenario.schema import Scenario, Uncertain, value_of
-from factions.simulate import RunResult, simulate
+
+if TYPE_CHECKING:  # imported where used: start-up stays light (``factions --version``)
+    from factions.scenario.schema import Scenario, Uncertain
+    from factions.simulate import RunResult
 
 __all__ = ["app", "main"]
 
@@ -58,6 +57,8 @@ def _fail(problems: list[Problem], source: str | None = None) -> NoReturn:
 
 
 def _load(name: str) -> Scenario:
+    from factions.scenario.io import load_scenario
+
     try:
         return load_scenario(name)
     except ScenarioError as e:
@@ -82,17 +83,20 @@ def _root(
 @app.command()
 def scenarios() -> None:
     """List the built-in scenarios."""
+    from factions.scenario.catalog import builtin_summaries
+
     table = Table(title="Built-in scenarios")
     table.add_column("name")
     table.add_column("title")
     table.add_column("date")
-    for name in builtin_names():
-        s = load_scenario(name)
-        table.add_row(name, s.metadata.title, s.metadata.date.isoformat())
+    for name, title, date in builtin_summaries():
+        table.add_row(name, title, date)
     out.print(table)
 
 
 def _num(x: float | Uncertain | None) -> str:
+    from factions.scenario.schema import Uncertain, value_of
+
     if x is None:
         return ""
     if isinstance(x, Uncertain) and x.low is not None:
@@ -185,6 +189,8 @@ def validate(
     files: Annotated[list[str], typer.Argument(help="Scenario files (or built-in names).")],
 ) -> None:
     """Check scenario files: exit 0 when all are valid, else 2 with one line per problem."""
+    from factions.scenario.io import load_scenario
+
     bad = False
     for f in files:
         try:
@@ -206,6 +212,8 @@ def validate(
 @app.command()
 def schema() -> None:
     """Print the scenario format's JSON Schema."""
+    from factions.scenario.schema import Scenario
+
     out.print_json(json.dumps(Scenario.model_json_schema()))
 
 
@@ -226,6 +234,9 @@ def _reading(x: float, low: float, high: float, low_label: str, high_label: str)
 
 def render_run(result: RunResult, console: Console) -> None:
     """Print a run as a readable forecast: tables first, then plain-language answers."""
+    from factions.engines import ENGINES
+    from factions.forecast import answer_questions
+
     s = result.scenario
     spec = ENGINES[result.model]
     console.print(f"[bold]{s.metadata.title}[/bold]  ({s.id}, as of {s.metadata.date.isoformat()})")
@@ -404,6 +415,11 @@ def run(
     report: ReportOption = None,
 ) -> None:
     """Run a model on a scenario and print the forecast."""
+    from factions._threads import single_blas_thread
+    from factions.engines import ENGINES
+    from factions.scenario.io import dumps_scenario
+    from factions.simulate import simulate
+
     if model not in ENGINES:
         _fail(
             [
@@ -414,7 +430,8 @@ def run(
         )
     s = _load(scenario)
     try:
-        result = simulate(s, model, seed=seed, options=_kernel_options(model, kernels))
+        with single_blas_thread():
+            result = simulate(s, model, seed=seed, options=_kernel_options(model, kernels))
     except ScenarioError as e:
         _fail(e.problems, e.source or scenario)
     except BackendUnavailable as e:
@@ -754,6 +771,9 @@ def report(
     runs_dir: Annotated[Path | None, typer.Option("--runs", help="Runs directory.")] = None,
 ) -> None:
     """Write a self-contained HTML report (with PNG figures) of a run or a scenario."""
+    from factions.engines import ENGINES
+    from factions.simulate import simulate
+
     path = Path(source)
     run_path: Path | None = None
     if (path / "manifest.json").is_file():
