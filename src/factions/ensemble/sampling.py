@@ -1,9 +1,10 @@
 """Uncertain inputs -> ensemble members.
 
 Every number a scenario writes as ``{value, low, high}`` is an uncertain input. An ensemble
-draws ``N`` points of the unit hypercube (one dimension per input) by Latin hypercube or
-scrambled Sobol sampling (``scipy.stats.qmc``; McKay, Beckman & Conover 1979; Owen 1998),
-maps each coordinate through the input's distribution (uniform on ``[low, high]``, or
+draws ``N`` points of the unit hypercube (one dimension per input) by Latin hypercube
+sampling (McKay, Beckman & Conover 1979; the strata permuted by a keyed pseudo-random
+permutation, so that each chunk's members are drawn on their own) or scrambled Sobol
+sampling (``scipy.stats.qmc``; Owen 1998), maps each coordinate through the input's distribution (uniform on ``[low, high]``, or
 triangular with its mode at ``value``), and writes the values into the arrays of ``N``
 members.
 
@@ -29,7 +30,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import qmc
 
 from factions.scenario.arrays import Inputs, ScenarioArrays
 from factions.scenario.schema import Scenario, Uncertain, value_of
@@ -141,6 +141,8 @@ def draw(
     dim = len(params)
     if method == "sobol":
         import warnings
+
+        from scipy.stats import qmc  # here: importing scipy.stats costs a worker ~0.5 s
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # n not a power of 2: still valid
