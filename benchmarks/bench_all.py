@@ -26,6 +26,7 @@ What it measures (each ensemble and CLI figure in a fresh Python process):
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
 import json
 import os
@@ -37,6 +38,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +125,8 @@ def engines(repeat: int) -> list[tuple[str, float]]:
         import jax
 
         eum(xe, se, ce, kernels="jax")  # compile once: the timing is of compiled kernels
-        label = f"eum, emission-standards, 10,000 members, JAX {jax.__version__} ({jax.devices()[0].platform})"
+        device = jax.devices()[0].platform
+        label = f"eum, emission-standards, 10,000 members, JAX {jax.__version__} ({device})"
         fns[label] = clock(lambda: eum(xe, se, ce, kernels="jax"))
     except ImportError:
         pass
@@ -150,10 +153,8 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any
             procs = [root, *root.children(recursive=True)]
             total = 0
             for p in procs:
-                try:
+                with contextlib.suppress(psutil.Error):
                     total += p.memory_info().rss
-                except psutil.Error:
-                    pass
             peak = max(peak, total)
         except psutil.Error:
             pass
@@ -195,12 +196,21 @@ def ensemble(runs: int, backend: str, workers: int, series: bool = True) -> dict
     return {**data, "wall": r["wall"], "peak_mb": r["peak_mb"], "disk_mb": disk / 2**20}
 
 
+CLI = "import sys; from factions.cli import main; sys.argv = ['factions', *sys.argv[1:]]; main()"
+
+
+def ensemble_wall(runs: int, backend: str, workers: int) -> float:
+    return float(ensemble(runs, backend, workers, False)["wall"])
+
+
 def cli(args: list[str]) -> tuple[float, float]:
     """Median wall and CPU seconds of a CLI command (5 runs, fresh processes)."""
     import resource
 
     walls, cpus = [], []
-    code = "import sys; from factions.cli import main; sys.argv = ['factions', *sys.argv[1:]]; main()"
+    code = (
+        "import sys; from factions.cli import main; sys.argv = ['factions', *sys.argv[1:]]; main()"
+    )
     for _ in range(5):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
@@ -234,8 +244,9 @@ def main() -> None:
     if "engines" not in skip:
         say("## Engines (single-threaded, in-process)")
         say("")
-        say(f"Median of {args.repeat}, the cases alternating; perturbed members: positions and "
-            "saliences jittered by up to +-5 points of 100, capabilities by up to +-10 %, seed 0.")  # fmt: skip
+        say(f"Median of {args.repeat}, the cases alternating; perturbed members: positions "
+            "and saliences jittered by up to +-5 points of 100, capabilities by up to +-10 %, "
+            "seed 0.")  # fmt: skip
         say("")
         say("| case | target | seconds |")
         say("|---|---|---|")
@@ -299,10 +310,8 @@ def main() -> None:
         say("| backend | 1 worker (s) | 2 workers (s) | efficiency |")
         say("|---|---|---|---|")
         for backend in ("processes", "dask"):
-            res = median_alternating(
-                {str(k): (lambda k=k: ensemble(n, backend, k, False)["wall"]) for k in (1, 2)},
-                args.repeat,
-            )
+            runs = {str(k): partial(ensemble_wall, n, backend, k) for k in (1, 2)}
+            res = median_alternating(runs, args.repeat)
             t1, t2 = res["1"], res["2"]
             say(f"| {backend} | {t1:.2f} | {t2:.2f} | {100 * t1 / (2 * t2):.0f} % |")
             print(lines[-1], file=sys.stderr, flush=True)
@@ -314,7 +323,7 @@ def main() -> None:
     if "sensitivity" not in skip:
         out = Path(tempfile.mkdtemp(prefix="factions-bench-", dir=TMP))
         try:
-            code = "import sys; from factions.cli import main; sys.argv = ['factions', *sys.argv[1:]]; main()"
+            code = CLI
             r = measured([sys.executable, "-c", code, "sensitivity", "iraq-2008", "--runs",
                           "1000", "--out", str(out), "--json"])  # fmt: skip
         finally:

@@ -4,9 +4,9 @@ Every number a scenario writes as ``{value, low, high}`` is an uncertain input. 
 draws ``N`` points of the unit hypercube (one dimension per input) by Latin hypercube
 sampling (McKay, Beckman & Conover 1979; the strata permuted by a keyed pseudo-random
 permutation, so that each chunk's members are drawn on their own) or scrambled Sobol
-sampling (``scipy.stats.qmc``; Owen 1998), maps each coordinate through the input's distribution (uniform on ``[low, high]``, or
-triangular with its mode at ``value``), and writes the values into the arrays of ``N``
-members.
+sampling (``scipy.stats.qmc``; Owen 1998), maps each coordinate through the input's
+distribution (uniform on ``[low, high]``, or triangular with its mode at ``value``), and
+writes the values into the arrays of ``N`` members.
 
 What is sampled: actors' ``capability``, stances' ``position`` and ``salience``,
 resources' ``amount``, ties' ``strength`` and events' change ``value``. (District strengths
