@@ -202,7 +202,14 @@ class DaskBackend:
                 # Dask's default MALLOC_TRIM_THRESHOLD_ (64 KiB) hands every freed array
                 # back to the OS; with the many short-lived arrays of a simulation, that
                 # costs 30-50 % of a chunk's time. Workers keep freed memory for reuse.
-                trim = {"distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 2**28}
+                trim: dict[str, Any] = {
+                    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 2**28
+                }
+                # On Linux the workers are forked (as in ProcessBackend): a LocalCluster of
+                # spawned workers took 4.5 s to start and 2.2 s to close on the 2-core
+                # development VM, a forked one 0.7 s and 0.2 s (measured under load).
+                if sys.platform == "linux":
+                    trim["distributed.worker.multiprocessing-method"] = "fork"
                 with _single_threaded_children(), dask.config.set(trim):
                     cluster = LocalCluster(
                         n_workers=self.workers, threads_per_worker=1, processes=True,
