@@ -221,3 +221,28 @@ def test_cli_warns_of_stray_files_and_can_skip_the_series(tmp_path: Path) -> Non
     assert "warning: " in r.stderr
     assert "members-00007.parquet: not a part of this run; ignored" in r.stderr
     assert json.loads(r.stdout)["members"] == 20
+
+
+@pytest.mark.parametrize("backend", ["processes", "dask"])
+def test_a_full_disk_in_a_worker_is_one_clean_line(tmp_path: Path, backend: str) -> None:
+    """Files over 150 KB cannot be written (RLIMIT_FSIZE): the first series part fails in a
+    worker process; the CLI exits 2 naming it, with no traceback and no temporary file."""
+    import resource
+
+    def limit() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (150_000, 150_000))
+
+    code = "import sys; from factions.cli import main; sys.argv[0] = 'factions'; main()"
+    args = ["ensemble", "iraq-2008", "--runs", "200", "--chunk-size", "100", "--out",
+            str(tmp_path), "--backend", backend, "--workers", "2"]  # fmt: skip
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    r = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True,
+                       text=True, preexec_fn=limit, timeout=120)  # fmt: skip
+    assert r.returncode == 2, r.stderr
+    assert "Traceback" not in r.stderr
+    assert "parts/series-0000" in r.stderr
+    assert "resumable" in r.stderr
+    assert leftovers(tmp_path) == []
+    (run_dir,) = tmp_path.iterdir()
+    assert json.loads((run_dir / "manifest.json").read_text())["status"] == "interrupted"
