@@ -82,19 +82,26 @@ def load() -> str:
         return "?"
 
 
-def median_alternating(fns: dict[str, Callable[[], float]], repeat: int) -> dict[str, float]:
-    """Run the functions in turn ``repeat`` times; the median of each one's seconds."""
-    times: dict[str, list[float]] = {k: [] for k in fns}
+def median_alternating(fns: dict[str, Callable[[], Any]], repeat: int) -> dict[str, Any]:
+    """Run the functions in turn ``repeat`` times; the median of each one's result (a
+    number, or a tuple of numbers, each taken separately)."""
+    times: dict[str, list[Any]] = {k: [] for k in fns}
     for _ in range(repeat):
         for k, fn in fns.items():
             times[k].append(fn())
-    return {k: statistics.median(v) for k, v in times.items()}
+    out: dict[str, Any] = {}
+    for k, v in times.items():
+        if isinstance(v[0], tuple):
+            out[k] = tuple(statistics.median(x) for x in zip(*v, strict=True))
+        else:
+            out[k] = statistics.median(v)
+    return out
 
 
 # --- engines ---------------------------------------------------------------------------
 
 
-def engines(repeat: int) -> list[tuple[str, float]]:
+def engines(repeat: int) -> list[tuple[str, tuple[float, float]]]:
     import numpy as np
     from bench_engines import DATA, batch, single
 
@@ -102,18 +109,18 @@ def engines(repeat: int) -> list[tuple[str, float]]:
     from factions.scenario.arrays import to_arrays
     from factions.scenario.io import load_scenario
 
-    def clock(fn: Callable[[], object]) -> Callable[[], float]:
-        def run() -> float:
-            t0 = time.perf_counter()
+    def clock(fn: Callable[[], object]) -> Callable[[], tuple[float, float]]:
+        def run() -> tuple[float, float]:
+            t0, c0 = time.perf_counter(), time.process_time()
             fn()
-            return time.perf_counter() - t0
+            return time.perf_counter() - t0, time.process_time() - c0
 
         return run
 
     from threadpoolctl import threadpool_limits
 
     smp, eum = ENGINES["smp"].run, ENGINES["eum"].run
-    fns: dict[str, Callable[[], float]] = {}
+    fns: dict[str, Callable[[], tuple[float, float]]] = {}
     for name in ("dummyData-a080", "dummyData-a160"):
         x, s, c = single(to_arrays(load_scenario(DATA / f"{name}.csv")))
         fns[f"smp, {name}, one run"] = clock(lambda x=x, s=s, c=c: smp(x, s, c))
@@ -254,13 +261,13 @@ def main() -> None:
             "and saliences jittered by up to +-5 points of 100, capabilities by up to +-10 %, "
             "seed 0.")  # fmt: skip
         say("")
-        say("| case | target | seconds |")
-        say("|---|---|---|")
+        say("| case | target | wall (s) | CPU (s) |")
+        say("|---|---|---|---|")
         targets = {"dummyData-a080": "< 0.05 s", "dummyData-a160": "< 0.3 s",
                    "SOE-Pol-Comp": "< 10 s", "NumPy": "< 2 s"}  # fmt: skip
-        for label, secs in engines(args.repeat):
+        for label, (secs, cpu) in engines(args.repeat):
             target = next((t for k, t in targets.items() if k in label), "-")
-            say(f"| {label} | {target} | {secs:.3f} |")
+            say(f"| {label} | {target} | {secs:.3f} | {cpu:.3f} |")
             print(lines[-1], file=sys.stderr, flush=True)
         say("")
 

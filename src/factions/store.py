@@ -56,6 +56,8 @@ __all__ = [
 
 MANIFEST = "manifest.json"
 JOURNAL = "parts.jsonl"
+#: Every kind of part a run may hold (``series`` is optional).
+PART_KINDS = ("members", "sketch", "series")
 #: A part's name, size (bytes) and sha256 (hex), as recorded in the journal.
 PartRecord = dict[str, Any]
 
@@ -172,7 +174,8 @@ class RunDir:
         """
         if not self.parts.exists():
             return {}
-        expected = {f"{k}-{c:05d}" for c in range(n_chunks) for k in kinds}
+        all_kinds = {*kinds, *PART_KINDS}
+        expected = {f"{k}-{c:05d}" for c in range(n_chunks) for k in all_kinds}
         for p in sorted(self.parts.iterdir()):
             if p.name.startswith(".") and p.name.endswith(".tmp"):
                 p.unlink(missing_ok=True)  # a killed worker's unfinished part
