@@ -11,6 +11,8 @@ The public API: load a scenario, run a model on it, read the forecast.
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from factions.errors import FactionsError, ScenarioError
@@ -36,6 +38,24 @@ _LAZY = {
     "RunResult": "factions.simulate",
     "simulate": "factions.simulate",
 }
+
+
+class _Package(types.ModuleType):
+    """``factions.simulate`` is the function (as it always was), not the submodule.
+
+    Importing the submodule ``factions.simulate`` makes Python set the package's attribute
+    ``simulate`` to the module; when ``simulate`` was imported eagerly here, that assignment
+    came first and the function then replaced it. Imported lazily, the function must win
+    in the other order too.
+    """
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name == "simulate" and isinstance(value, types.ModuleType):
+            value = value.simulate
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -30,6 +30,19 @@ def test_cli_start_up_imports_neither_numpy_nor_the_schema() -> None:
     assert out.splitlines() == ["factions 0.1.0", "[]"]
 
 
+def test_factions_simulate_stays_the_function_whatever_the_import_order() -> None:
+    code = (
+        "import factions.simulate, sys\n"
+        "from factions import simulate, RunResult\n"
+        "print(callable(simulate), simulate.__module__, type(sys.modules['factions.simulate']))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert out.split()[:2] == ["True", "factions.simulate"]
+    assert "module" in out
+
+
 def test_scenarios_lists_the_builtins_without_the_schema() -> None:
     code = (
         "import sys; sys.argv = ['factions', 'scenarios']\n"
@@ -50,7 +63,9 @@ def test_scenarios_lists_the_builtins_without_the_schema() -> None:
 def test_run_uses_one_blas_thread_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
     from threadpoolctl import threadpool_info
 
-    import factions.simulate as sim
+    import factions.simulate  # noqa: F401  (loads the submodule)
+
+    sim = sys.modules["factions.simulate"]  # the submodule (factions.simulate is the function)
 
     real = sim.simulate
     seen: list[list[int]] = []
