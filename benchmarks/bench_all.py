@@ -147,7 +147,8 @@ def engines(repeat: int) -> list[tuple[str, tuple[float, float]]]:
 
 
 def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
-    """Run ``cmd``; its wall time, the peak RSS summed over its process tree, its stdout."""
+    """Run ``cmd``; its wall time, CPU time, the peak resident memory summed over its
+    process tree (proportional set size, so shared pages count once), its stdout."""
     import resource
 
     import psutil
@@ -156,7 +157,7 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any
     t0 = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env={**os.environ, **(env or {})})  # fmt: skip
-    peak = 0
+    peak = peak_root = 0
     root = psutil.Process(proc.pid)
     while proc.poll() is None:
         try:
@@ -164,7 +165,12 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any
             total = 0
             for p in procs:
                 with contextlib.suppress(psutil.Error):
-                    total += p.memory_info().rss
+                    # PSS: pages shared between the coordinator and forked workers are
+                    # counted once across the tree (RSS would count them in each).
+                    rss = getattr(p.memory_full_info(), "pss", 0) or p.memory_info().rss
+                    total += rss
+                    if p is root:
+                        peak_root = max(peak_root, rss)
             peak = max(peak, total)
         except psutil.Error:
             pass
@@ -175,11 +181,12 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any
     cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
     if proc.returncode != 0:
         raise RuntimeError(f"{' '.join(cmd)} failed ({proc.returncode}):\n{err[-3000:]}")
-    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 2**20, "stdout": out}
+    return {"wall": wall, "cpu": cpu, "peak_mb": peak / 2**20, "root_mb": peak_root / 2**20,
+            "stdout": out}  # fmt: skip
 
 
 ENSEMBLE = """
-import json, resource, sys, time
+import json, sys, time
 from pathlib import Path
 def main():
     from factions import load_scenario
@@ -189,8 +196,7 @@ def main():
     r = run_ensemble(load_scenario(scenario), runs=int(runs), seed=0, model="mean",
                      backend=make_backend(backend, workers=int(workers)), out=Path(out),
                      store_series=series == "1")
-    print(json.dumps({"seconds": time.perf_counter() - t0, "chunks": r.manifest["wall_seconds"],
-                      "coordinator_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+    print(json.dumps({"seconds": time.perf_counter() - t0, "chunks": r.manifest["wall_seconds"]}))
 if __name__ == "__main__":
     main()
 """
@@ -206,7 +212,7 @@ def ensemble(runs: int, backend: str, workers: int, series: bool = True) -> dict
         shutil.rmtree(out, ignore_errors=True)
     data = json.loads(r["stdout"].strip().splitlines()[-1])
     return {**data, "wall": r["wall"], "cpu": r["cpu"], "peak_mb": r["peak_mb"],
-            "disk_mb": disk / 2**20}  # fmt: skip
+            "coordinator_mb": r["root_mb"], "disk_mb": disk / 2**20}  # fmt: skip
 
 
 CLI = "import sys; from factions.cli import main; sys.argv = ['factions', *sys.argv[1:]]; main()"
@@ -287,7 +293,8 @@ def main() -> None:
         say("## Ensembles: iraq-2008 (model `mean`), from 1,000 members up")
         say("")
         say("Each run in a fresh process into a fresh directory; peak memory is the resident "
-            "memory of the whole process tree (coordinator and workers), sampled every 50 ms. "
+            "memory (proportional set size) of the whole process tree (coordinator and workers), "
+            "sampled every 50 ms. "
             "Aggregates stream (per-chunk sketches merged as chunks finish).")  # fmt: skip
         say("")
         say("| members | backend | workers | series stored | seconds | members/s | "

@@ -92,6 +92,12 @@ def _stop_pool(pool: ProcessPoolExecutor) -> None:
             proc.kill()
 
 
+def _fork_is_safe() -> bool:
+    """Fork workers on Linux, unless a library with its own threads (JAX/XLA) is loaded:
+    forking it could deadlock the child."""
+    return sys.platform == "linux" and "jax" not in sys.modules
+
+
 def _bounded(
     submit: Callable[..., Future[Any]],
     fn: Callable[[T], R],
@@ -120,7 +126,8 @@ def _bounded(
 class ProcessBackend:
     """A pool of ``workers`` processes (``concurrent.futures``), one thread each.
 
-    On Linux the workers are forked from the coordinator (``start_method="fork"``): they
+    On Linux the workers are forked from the coordinator (``start_method="fork"``; not when
+    JAX is loaded, whose threads a fork could deadlock): they
     start in milliseconds with everything already imported, where spawned workers would
     each spend 0.5-1 s importing NumPy, pyarrow, pydantic and factions, a serial cost that
     dominated small ensembles. The chunk function touches no lock a forked thread could
@@ -136,7 +143,12 @@ class ProcessBackend:
 
     def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
-        self.start_method = start_method or ("fork" if sys.platform == "linux" else "spawn")
+        self.start_method = start_method
+
+    def _method(self) -> str:
+        if self.start_method:
+            return self.start_method
+        return "fork" if _fork_is_safe() else "spawn"
 
     def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[R], None]) -> None:
         import multiprocessing as mp
@@ -146,7 +158,7 @@ class ProcessBackend:
         with _single_threaded_children():
             pool = ProcessPoolExecutor(
                 max_workers=min(self.workers, len(tasks)),
-                mp_context=mp.get_context(self.start_method),
+                mp_context=mp.get_context(self._method()),
                 initializer=_watch_parent,
                 initargs=(os.getpid(),),
             )
@@ -208,7 +220,7 @@ class DaskBackend:
                 # On Linux the workers are forked (as in ProcessBackend): a LocalCluster of
                 # spawned workers took 4.5 s to start and 2.2 s to close on the 2-core
                 # development VM, a forked one 0.7 s and 0.2 s (measured under load).
-                if sys.platform == "linux":
+                if _fork_is_safe():
                     trim["distributed.worker.multiprocessing-method"] = "fork"
                 with _single_threaded_children(), dask.config.set(trim):
                     cluster = LocalCluster(
