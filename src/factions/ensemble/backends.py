@@ -8,6 +8,7 @@ one thread for NumPy's linear algebra (``threadpoolctl`` in the chunk, and
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -67,6 +68,12 @@ def _watch_parent(parent: int) -> None:
     import time
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # A forked worker inherits the coordinator's stdout and stderr objects with their locks,
+    # which another thread (a progress bar) may have held at the fork: fresh ones on the
+    # same descriptors, so that a warning printed by a worker can never wait on them.
+    with contextlib.suppress(OSError, ValueError):
+        sys.stdout = open(1, "w", closefd=False)  # noqa: SIM115
+        sys.stderr = open(2, "w", closefd=False)  # noqa: SIM115
 
     def watch() -> None:
         while os.getppid() == parent:
