@@ -298,7 +298,8 @@ def main() -> None:
             "Aggregates stream (per-chunk sketches merged as chunks finish).")  # fmt: skip
         say("")
         say("| members | backend | workers | series stored | seconds | members/s | "
-            "CPU seconds, all processes | peak RSS, all processes (MB) | coordinator (MB) | "
+            "CPU seconds, all processes | peak memory (PSS), all processes (MB) | "
+            "coordinator (MB) | "
             "disk (MB) |")  # fmt: skip
         say("|---|---|---|---|---|---|---|---|---|---|")
         n = 1000
