@@ -169,3 +169,21 @@ def test_killed_dask_worker_loses_and_duplicates_nothing(
     m = members(result.run)
     assert m["member"].tolist() == list(range(RUNS))  # none lost, none duplicated
     assert json.dumps(result.aggregates) == json.dumps(local_result.aggregates)
+
+
+def test_most_seats_splits_ties(tmp_path: Path) -> None:
+    """P(most seats) sums to 1: a member where k contestants tie for most counts 1/k each."""
+    res = run_ensemble(load_scenario("iraq-2008"), runs=400, seed=3, out=tmp_path,
+                       backend=LocalBackend())  # fmt: skip
+    m = members(res.run)
+    for event, table in res.aggregates["elections"].items():
+        cols = [c for c in m if c.startswith("seats:") and c.endswith(f":{event}")]
+        seats = np.column_stack([m[c] for c in cols]).astype(float)
+        top = seats == seats.max(axis=1, keepdims=True)
+        assert (top.sum(axis=1) > 1).any(), "the case needs members with a tie for most seats"
+        share = (top / top.sum(axis=1, keepdims=True)).mean(axis=0)
+        for c, expected in zip(cols, share, strict=True):
+            actor = c.split(":")[1]
+            assert table[actor]["probability_most_seats"] == pytest.approx(expected, abs=1e-12)
+        total = sum(v["probability_most_seats"] for v in table.values())
+        assert total == pytest.approx(1.0, abs=1e-12)

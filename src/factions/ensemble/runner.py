@@ -232,14 +232,18 @@ def chunk_sketch(
         if c.startswith("forecast:"):
             values[c] = np.asarray(v, dtype=np.float64)
     seats = [c for c in members if c.startswith("seats:")]
-    for c in seats:
-        event = c.rsplit(":", 1)[1]
-        others = [members[o] for o in seats if o != c and o.rsplit(":", 1)[1] == event]
-        most = np.ones(b, dtype=bool)
-        for o in others:
-            most &= members[c] >= o
-        counters[f"most:{c}"] = int(most.sum())
-        values[c] = np.asarray(members[c], dtype=np.float64)
+    for event in dict.fromkeys(c.rsplit(":", 1)[1] for c in seats):
+        cols = [c for c in seats if c.rsplit(":", 1)[1] == event]
+        table = np.column_stack([np.asarray(members[c], dtype=np.float64) for c in cols])
+        top = table == table.max(axis=1, keepdims=True)
+        tied = top.sum(axis=1)
+        for i, c in enumerate(cols):
+            # P(most seats) with ties split: a member where k contestants share the most
+            # seats counts 1/k for each; counted here per k, as integers (exact merges).
+            ks, counts = np.unique(tied[top[:, i]], return_counts=True)
+            for k, n in zip(ks, counts, strict=True):
+                counters[f"most:{c}:tied:{int(k)}"] = int(n)
+            values[c] = table[:, i]
     steps = len(series["step"]) // max(b, 1)
     for c, v in series.items():
         if c in ("member", "step"):
@@ -659,9 +663,12 @@ def aggregates_of(acc: Accumulator, scenario: Scenario) -> dict[str, Any]:
     for t in targets:
         if t.startswith("seats:"):
             _, actor, event = t.split(":")
+            prefix = f"most:{t}:tied:"
+            ties = sorted(int(k[len(prefix) :]) for k in counters if k.startswith(prefix))
+            share = sum(counters[f"{prefix}{k}"] / k for k in ties)
             elections.setdefault(event, {})[actor] = {
                 **quantiles(t),
-                "probability_most_seats": counters.get(f"most:{t}", 0) / n,
+                "probability_most_seats": share / n,
             }
     out["elections"] = elections
     series: dict[str, list[str]] = {}
