@@ -9,6 +9,8 @@ one thread for NumPy's linear algebra (``threadpoolctl`` in the chunk, and
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import functools
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -236,16 +238,21 @@ class DaskBackend:
                     )  # fmt: skip
                     client = Client(cluster)
         try:
+            # Send what every task shares (the scenario) once, by reference, and submit the
+            # tasks one by one: one graph per task stays small (no "Sending large graph").
             # A bounded window of tasks in flight, each result released once handled: the
             # scheduler's and the coordinator's memory do not grow with the chunks.
+            items, shared = _split_shared(tasks)
+            refs = {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
+            call = functools.partial(_rejoin, fn) if refs else fn
             window = max(4, 2 * sum(client.nthreads().values()))
-            todo = iter(tasks)
+            todo = iter(items)
             done = dask_completed()
 
             def submit_next() -> None:
                 t = next(todo, None)
                 if t is not None:
-                    done.add(client.submit(fn, t, retries=self.retries, pure=False))
+                    done.add(client.submit(call, t, retries=self.retries, pure=False, **refs))
 
             for _ in range(window):
                 submit_next()
@@ -262,6 +269,32 @@ class DaskBackend:
 
 
 BACKENDS = ("local", "processes", "dask")
+
+#: A field shared by every task is sent once (scattered) when it is at least this large.
+SHARED_MIN_BYTES = 4096
+
+
+def _split_shared(tasks: Sequence[T]) -> tuple[list[T], dict[str, Any]]:
+    """Dataclass tasks minus the large ``str``/``bytes`` fields equal in all of them, and
+    those fields (sent once to the workers instead of inside every task)."""
+    items = list(tasks)
+    if not items or not dataclasses.is_dataclass(items[0]) or isinstance(items[0], type):
+        return items, {}
+    shared: dict[str, Any] = {}
+    for f in dataclasses.fields(items[0]):
+        v = getattr(items[0], f.name)
+        if (isinstance(v, str | bytes) and len(v) >= SHARED_MIN_BYTES
+                and all(getattr(t, f.name) == v for t in items[1:])):  # fmt: skip
+            shared[f.name] = v
+    if not shared:
+        return items, {}
+    blank = {k: type(v)() for k, v in shared.items()}
+    return [dataclasses.replace(t, **blank) for t in items], shared  # type: ignore[type-var]
+
+
+def _rejoin(fn: Callable[[T], R], task: T, **shared: Any) -> R:
+    """Run ``fn`` on ``task`` with its shared fields put back (on the worker)."""
+    return fn(dataclasses.replace(task, **shared))  # type: ignore[type-var]
 
 
 def make_backend(name: str, *, workers: int | None = None, scheduler: str | None = None) -> Any:
