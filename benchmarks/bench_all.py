@@ -241,6 +241,29 @@ def cli(args: list[str]) -> tuple[float, float]:
     return statistics.median(walls), statistics.median(cpus)
 
 
+def _spin(seconds: float, out: Any) -> None:
+    t0, c0 = time.perf_counter(), time.process_time()
+    while time.perf_counter() - t0 < seconds:
+        pass
+    out.put(time.process_time() - c0)
+
+
+def free_cores(seconds: float = 2.0) -> float:
+    """How many cores this benchmark can get now: busy-loop one process per CPU for
+    ``seconds`` and add up the CPU time they got (2.0 on an idle 2-core machine)."""
+    import multiprocessing as mp
+
+    ctx = mp.get_context("spawn")
+    q = ctx.Queue()
+    procs = [ctx.Process(target=_spin, args=(seconds, q)) for _ in range(os.cpu_count() or 1)]
+    for p in procs:
+        p.start()
+    got = [q.get() for _ in procs]
+    for p in procs:
+        p.join()
+    return sum(got) / seconds
+
+
 # --- the page ----------------------------------------------------------------------------
 
 
@@ -330,6 +353,7 @@ def main() -> None:
             "process (process or cluster start, sampling, chunks, aggregation); efficiency is "
             "`t(1) / (2 t(2))`, target at least 85 %.")  # fmt: skip
         say("")
+        before = free_cores()
         say("| backend | 1 worker (s) | 2 workers (s) | efficiency |")
         say("|---|---|---|---|")
         for backend in ("processes", "dask"):
@@ -341,6 +365,10 @@ def main() -> None:
         local = statistics.median(ensemble(n, "local", 1, False)["wall"]
                                   for _ in range(args.repeat))  # fmt: skip
         say(f"| local (one process, for reference) | {local:.2f} | | |")
+        say("")
+        say(f"Cores this benchmark could get (one busy loop per CPU for 2 s, CPU seconds "
+            f"over wall seconds): {before:.2f} before these runs, {free_cores():.2f} after; "
+            f"an efficiency measured with less than 2 says little.")  # fmt: skip
         say("")
 
     if "sensitivity" not in skip:
