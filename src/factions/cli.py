@@ -22,16 +22,13 @@ from rich.console import Console
 from rich.table import Table
 
 from factions import __version__
-from factions.backtest.cli import backtest_command, is_deu_path, run_deu, validate_deu
-from factions.calibration.command import calibrate
-from factions.calibration.store import calibrated_dynamics
-from factions.engines import ENGINES
+from factions.catalog import ENGINE_TITLES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
-from factions.forecast import answer_questions
-from factions.scenario.io import builtin_names, dumps_scenario, load_scenario
-from factions.scenario.schema import MAX_MEMBERS, Scenario, Uncertain, value_of
-from factions.simulate import RunResult, simulate
 from factions.terminal import SafeConsole
+
+if TYPE_CHECKING:  # imported where used: start-up stays light (``factions --version``)
+    from factions.scenario.schema import Scenario, Uncertain
+    from factions.simulate import RunResult
 
 __all__ = ["app", "main"]
 
@@ -78,7 +75,7 @@ if TYPE_CHECKING:
     SampleMethod = str
     BackendName = str
 else:
-    ModelName = Literal[tuple(sorted(ENGINES))]
+    ModelName = Literal[tuple(sorted(ENGINE_TITLES))]
     KernelName = Literal["numpy", "jax"]
     SampleMethod = Literal["lhs", "sobol", "random"]
     BackendName = Literal["local", "processes", "dask"]
@@ -101,7 +98,7 @@ ModelOption = Annotated[
         "--model",
         "-m",
         help="The bargaining model: "
-        + "; ".join(f"{k} ({v.title.split(' (')[0]})" for k, v in sorted(ENGINES.items()))
+        + "; ".join(f"{k} ({title})" for k, title in sorted(ENGINE_TITLES.items()))
         + ".",
     ),
 ]
@@ -168,6 +165,8 @@ def _fail(problems: list[Problem], source: str | None = None) -> NoReturn:
 
 
 def _load(name: str) -> Scenario:
+    from factions.scenario.io import load_scenario
+
     try:
         return load_scenario(name)
     except ScenarioError as e:
@@ -195,17 +194,20 @@ def _root(
 @app.command()
 def scenarios() -> None:
     """List the built-in scenarios."""
+    from factions.scenario.catalog import builtin_summaries
+
     table = Table(title="Built-in scenarios")
     table.add_column("name")
     table.add_column("title")
     table.add_column("date")
-    for name in builtin_names():
-        s = load_scenario(name)
-        table.add_row(name, s.metadata.title, s.metadata.date.isoformat())
+    for name, title, date in builtin_summaries():
+        table.add_row(name, title, date)
     out.print(table)
 
 
 def _num(x: float | Uncertain | None) -> str:
+    from factions.scenario.schema import Uncertain, value_of
+
     if x is None:
         return ""
     if isinstance(x, Uncertain) and x.low is not None:
@@ -340,13 +342,19 @@ def validate(
     ],
 ) -> None:
     """Check scenario files: exit 0 when all are valid, else 2 with one line per problem."""
+    from factions.scenario.io import load_scenario
+
     bad = False
     for f in files:
+        from factions.backtest.cli import is_deu_path, validate_deu
+
         if is_deu_path(f):  # a DEU III file: one scenario per proposal
             bad |= not validate_deu(f)
             continue
         try:
             s = load_scenario(f)
+            from factions.calibration.store import calibrated_dynamics
+
             calibrated_dynamics(s)  # a calibration it names must exist and be one
         except ScenarioError as e:
             bad = True
@@ -365,6 +373,8 @@ def validate(
 @app.command()
 def schema() -> None:
     """Print the scenario format's JSON Schema."""
+    from factions.scenario.schema import Scenario
+
     out.print_json(json.dumps(Scenario.model_json_schema()))
 
 
@@ -385,6 +395,9 @@ def _reading(x: float, low: float, high: float, low_label: str, high_label: str)
 
 def render_run(result: RunResult, console: Console) -> None:
     """Print a run as a readable forecast: tables first, then plain-language answers."""
+    from factions.engines import ENGINES
+    from factions.forecast import answer_questions
+
     s = result.scenario
     spec = ENGINES[result.model]
     console.print(
@@ -606,6 +619,11 @@ def run(
     report: ReportOption = None,
 ) -> None:
     """Run a model on a scenario and print the forecast."""
+    from factions._threads import single_blas_thread
+    from factions.engines import ENGINES
+    from factions.scenario.io import dumps_scenario
+    from factions.simulate import simulate
+
     _check_report_target(report)
     if fmt == "parquet" and sys.stdout.isatty():
         _fail([Problem("--format", "parquet is binary: redirect it (> run.parquet)")])
@@ -617,12 +635,15 @@ def run(
                 )
             ]
         )
+    from factions.backtest.cli import is_deu_path, run_deu
+
     if is_deu_path(scenario):  # a DEU III file: one scenario per proposal
         run_deu(scenario, model, seed, as_json)
         return
     s = _load(scenario)
     try:
-        result = simulate(s, model, seed=seed, options=_kernel_options(model, kernels))
+        with single_blas_thread():
+            result = simulate(s, model, seed=seed, options=_kernel_options(model, kernels))
     except ScenarioError as e:
         _fail(e.problems, e.source or scenario)
     except BackendUnavailable as e:
@@ -685,6 +706,8 @@ def _kernel_options(model: str, kernels: str) -> dict[str, Any]:
 
 def _check_members(runs: int) -> None:
     """Ensembles are bounded too (docs/scenario-format.md, "Limits")."""
+    from factions.scenario.schema import MAX_MEMBERS
+
     if runs > MAX_MEMBERS:
         _fail([Problem("--runs", f"must be at most {MAX_MEMBERS}, got {runs}")])
 
@@ -792,6 +815,9 @@ def ensemble(
     as_json: Annotated[bool, typer.Option("--json", help="Print the aggregates as JSON.")] = False,
     kernels: KernelsOption = "numpy",
     report: ReportOption = None,
+    store_series: Annotated[
+        bool, typer.Option(help="Store every member's series (parts/series-*.parquet).")
+    ] = True,
 ) -> None:
     """Run an ensemble over the scenario's uncertain inputs; resumes an interrupted run."""
     from factions.ensemble.runner import run_ensemble
@@ -807,7 +833,8 @@ def ensemble(
             result = run_ensemble(
                 s, runs=runs, seed=seed, model=model, method=method,  # type: ignore[arg-type]
                 backend=be, chunk_size=chunk_size, out=runs_dir, progress=progress,
-                options=_kernel_options(model, kernels),
+                options=_kernel_options(model, kernels), store_series=store_series,
+                warn=lambda m: err.print(f"warning: {m}", markup=False),
             )  # fmt: skip
     except ScenarioError as e:
         _fail(e.problems, e.source)
@@ -826,6 +853,8 @@ def ensemble(
         if report is not None:
             out.print(f"Wrote the report {report}", markup=False)
 
+
+from factions.backtest.cli import backtest_command  # noqa: E402 (light: imports on use)
 
 app.command(name="backtest")(backtest_command)
 
@@ -1049,6 +1078,8 @@ def report(
     runs_dir: RunsDirOption = None,
 ) -> None:
     """Write a self-contained HTML report (with PNG figures) of a run or a scenario."""
+    from factions.simulate import simulate
+
     _check_report_target(target)
     path = Path(source)
     run_path: Path | None = None
@@ -1097,6 +1128,8 @@ def serve(
         )
     serve_app(host=host, port=port, runs_dir=runs_dir, scenarios_dir=scenarios_dir)
 
+
+from factions.calibration.command import calibrate  # noqa: E402 (light: imports on use)
 
 app.command()(calibrate)
 

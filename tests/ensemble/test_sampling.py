@@ -93,3 +93,24 @@ def test_apply_params_writes_each_target(minimal: dict[str, Any]) -> None:
     lookup = change_values(s, params, values)
     assert lookup(s.events[0].changes[0].value).tolist() == [0.75, -0.75]
     assert lookup(3.0).tolist() == [3.0, 3.0]
+
+
+@pytest.mark.parametrize("method", ["lhs", "sobol", "random"])
+def test_a_slice_of_the_design_equals_the_same_rows_of_the_whole(method: str) -> None:
+    s = load_scenario("iraq-2008")
+    params = uncertain_params(s, to_arrays(s))
+    whole = draw(params, 1000, 5, method)  # type: ignore[arg-type]
+    for start, size in [(0, 1), (0, 300), (255, 2), (300, 300), (999, 1), (512, 488)]:
+        part = draw(params, 1000, 5, method, start=start, size=size)  # type: ignore[arg-type]
+        np.testing.assert_array_equal(part, whole[start : start + size])
+
+
+def test_latin_hypercube_of_a_large_design_is_a_permutation_per_input() -> None:
+    from factions.ensemble.sampling import _permute
+
+    for n in (1, 2, 3, 1000, 65_537):
+        i = np.arange(n, dtype=np.uint64)
+        for dim in (0, 1):
+            assert np.array_equal(np.sort(_permute(i, n, 11, dim)), i)
+    a, b = _permute(np.arange(1000, dtype=np.uint64), 1000, 11, 0), np.arange(1000)
+    assert abs(np.corrcoef(a.astype(float), b)[0, 1]) < 0.1  # not the identity

@@ -204,6 +204,26 @@ def test_a_failed_write_leaves_the_old_report_whole(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["r-figures", "r.html"]
 
 
+def test_a_full_disk_while_writing_the_page_leaves_no_figures_folder(
+    iraq: RunResult, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = report.os.fdopen
+
+    def full(fd: int, *args: Any, **kwargs: Any) -> Any:
+        f = real(fd, *args, **kwargs)
+
+        def write(text: str) -> int:
+            raise OSError(28, "No space left on device")
+
+        f.write = write
+        return f
+
+    monkeypatch.setattr(report.os, "fdopen", full)
+    with pytest.raises(OSError, match="No space"):
+        write_report(iraq, tmp_path / "r.html")
+    assert sorted(p.name for p in tmp_path.iterdir()) == []  # no folder, no page, no temp
+
+
 def test_a_bad_run_directory_writes_nothing(tmp_path: Path) -> None:
     (tmp_path / "run").mkdir()
     with pytest.raises(FactionsError, match=r"no manifest\.json"):

@@ -10,8 +10,7 @@ from typing import Annotated, Any, NoReturn
 import typer
 from rich.table import Table
 
-from factions.backtest.cases import load_cases
-from factions.backtest.runner import ALL_MODELS, backtest
+from factions.catalog import BACKTEST_MODELS
 from factions.errors import Problem, ScenarioError
 from factions.terminal import SafeConsole
 
@@ -86,7 +85,7 @@ def backtest_command(
             "--models",
             help="Comma-separated models (default: all); the weighted mean is always included.",
         ),
-    ] = ",".join(ALL_MODELS),
+    ] = ",".join(BACKTEST_MODELS),
     split: Annotated[
         str,
         typer.Option("--split", help="Score only this split (train, dev, ...; 'all': every one)."),
@@ -111,6 +110,8 @@ def backtest_command(
         _fail([Problem("--report", f"the report is an HTML file (.html), got '{report.name}'")])
     names = [m.strip() for m in models.split(",") if m.strip()]
     try:
+        from factions.backtest.cases import load_cases
+
         lib = load_cases(cases, capability, split_file)
     except ScenarioError as e:
         _fail(e.problems, e.source or cases)
@@ -119,6 +120,8 @@ def backtest_command(
         have = ", ".join(splits) if splits else "none: give --split-file"
         _fail([Problem("--split", f"no case is in split '{split}' (splits here: {have})")])
     try:
+        from factions.backtest.runner import backtest
+
         result = backtest(lib, names, None if split == "all" else split, capability)
     except ValueError as e:
         _fail([Problem("--models", str(e))])
@@ -159,6 +162,8 @@ def run_deu(name: str, model: str, seed: int, as_json: bool) -> None:
         known = ", ".join(sorted(ENGINES))
         _fail([Problem("--model", f"unknown model '{model}' (available: {known})")])
     try:
+        from factions.backtest.cases import load_cases
+
         lib = load_cases(name)
     except ScenarioError as e:
         _fail(e.problems, e.source or name)

@@ -5,15 +5,16 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.table import Table
 
-from factions.calibration.common import Fit
 from factions.errors import FactionsError, Problem, ScenarioError
-from factions.progress import rich_progress
 from factions.terminal import SafeConsole
+
+if TYPE_CHECKING:
+    from factions.calibration.common import Fit
 
 __all__ = ["TARGETS", "calibrate", "run_target"]
 
@@ -50,6 +51,8 @@ def run_target(
     if not progress:
         fit: Fit = module.fit(data, **kwargs)
         return fit
+    from factions.progress import rich_progress
+
     with rich_progress(_err, f"calibrate {target}") as update:
         fitted: Fit = module.fit(data, progress=update, **kwargs)
         return fitted

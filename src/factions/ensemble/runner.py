@@ -4,13 +4,18 @@ One seed fixes everything: the sample matrix (all members' inputs) is drawn from
 the members are cut into chunks of a fixed size (which depends on the run, never on the
 backend or the number of workers); chunk ``k`` runs with the ``k``-th child of
 ``SeedSequence(seed)``. So a run gives the same members, bit for bit, on every backend with
-any number of workers, and the aggregates (exact quantiles and counts, computed by DuckDB)
-are identical too.
+any number of workers. Each chunk also computes its aggregate state (bucket counts of a
+log-spaced histogram and exact counters, :mod:`factions.ensemble.sketch`), which the
+coordinator merges by integer addition as chunks finish: the aggregates are identical
+whatever the order, backend, number of workers or resume, and their memory does not grow
+with the number of members.
 """
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import errno
 import hashlib
 import json
 import os
@@ -35,18 +40,30 @@ from factions.ensemble.sampling import (
     draw,
     uncertain_params,
 )
+from factions.ensemble.sketch import ALPHA, ZERO, Accumulator, ChunkSketch
 from factions.errors import FactionsError, Problem, ScenarioError
 from factions.forecast import BatchView, evaluate
 from factions.scenario.arrays import ScenarioArrays, to_arrays
 from factions.scenario.io import parse_scenario
 from factions.scenario.schema import Scenario
-from factions.store import RunDir, default_runs_dir, run_id, write_parquet_atomic
+from factions.store import (
+    PartRecord,
+    RunDir,
+    atomic_path,
+    default_runs_dir,
+    file_record,
+    run_id,
+    write_json_atomic,
+    write_parquet_atomic,
+)
 
 __all__ = [
     "ChunkTask",
     "EnsembleResult",
     "ProgressFn",
     "aggregate",
+    "aggregates_of",
+    "chunk_sketch",
     "member_outputs",
     "plan",
     "run_chunk",
@@ -56,7 +73,7 @@ __all__ = [
 FloatArray = NDArray[np.float64]
 ProgressFn = Callable[[int, int], None]
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-PART_KINDS = ("members", "series")
+PART_KINDS = ("members", "sketch")
 #: Test hook: seconds each chunk sleeps before computing (to kill a worker mid-run).
 DELAY_ENV = "FACTIONS_CHUNK_DELAY"
 
@@ -71,18 +88,31 @@ class ChunkTask:
     dynamics: bool | None
     chunk: int
     start: int
-    values: FloatArray  # (C, P) sampled inputs of the chunk's members
+    size: int
+    values: FloatArray | None  # (C, P) given inputs, or None: drawn by the worker
     seed: int
     run_dir: str
+    store_series: bool = True
+    runs: int = 0
+    method: Method = "lhs"
+
+    def inputs(self, params: list[Param]) -> FloatArray:
+        """The chunk's members' sampled inputs ``(size, P)``."""
+        if self.values is not None:
+            return self.values
+        return draw(params, self.runs, self.seed, self.method, self.start, self.size)
 
 
 @dataclass(frozen=True)
 class ChunkDone:
-    """What a worker reports back."""
+    """What a worker reports back: its aggregate state and parts, or why it failed."""
 
     chunk: int
     members: int
     seconds: float
+    sketch: dict[str, Any] | None = None  # ChunkSketch.to_arrays(): compressed, ~130 KB
+    parts: list[PartRecord] = field(default_factory=list)
+    error: str | None = None
 
 
 def _political(scenario: Scenario, dynamics: bool | None) -> bool:
@@ -176,26 +206,120 @@ def member_outputs(
     return members, series
 
 
+def chunk_sketch(
+    scenario: Scenario, members: Mapping[str, Any], series: Mapping[str, Any]
+) -> ChunkSketch:
+    """One chunk's mergeable aggregate state (see :mod:`factions.ensemble.sketch`)."""
+    b = len(members["member"])
+    counters: dict[str, int] = {"members": b}
+    values: dict[str, FloatArray] = {}
+    for q in scenario.questions:
+        v = np.asarray(members[f"q:{q.id}"], dtype=np.float64)
+        ok = ~np.isnan(v)
+        counters[f"q:{q.id}:answered"] = int(ok.sum())
+        if q.kind == "yes_no":
+            counters[f"q:{q.id}:yes"] = int(np.count_nonzero(v == 1))
+        elif q.kind == "value":
+            values[f"q:{q.id}"] = v
+        elif q.kind == "choice":
+            codes, counts = np.unique(v[ok], return_counts=True)
+            for c, k in zip(codes, counts, strict=True):
+                counters[f"q:{q.id}:choice:{int(c)}"] = int(k)
+        else:  # date: the step it happened, or never (NaN)
+            codes, counts = np.unique(v[ok], return_counts=True)
+            for c, k in zip(codes, counts, strict=True):
+                counters[f"q:{q.id}:date:{int(c)}"] = int(k)
+            counters[f"q:{q.id}:date:never"] = int(b - ok.sum())
+    for c, v in members.items():
+        if c.startswith("forecast:"):
+            values[c] = np.asarray(v, dtype=np.float64)
+    seats = [c for c in members if c.startswith("seats:")]
+    for event in dict.fromkeys(c.rsplit(":", 1)[1] for c in seats):
+        cols = [c for c in seats if c.rsplit(":", 1)[1] == event]
+        table = np.column_stack([np.asarray(members[c], dtype=np.float64) for c in cols])
+        top = table == table.max(axis=1, keepdims=True)
+        tied = top.sum(axis=1)
+        for i, c in enumerate(cols):
+            # P(most seats) with ties split: a member where k contestants share the most
+            # seats counts 1/k for each; counted here per k, as integers (exact merges).
+            ks, counts = np.unique(tied[top[:, i]], return_counts=True)
+            for k, n in zip(ks, counts, strict=True):
+                counters[f"most:{c}:tied:{int(k)}"] = int(n)
+            values[c] = table[:, i]
+    steps = len(series["step"]) // max(b, 1)
+    for c, v in series.items():
+        if c in ("member", "step"):
+            continue
+        per_step = np.asarray(v, dtype=np.float64).reshape(b, steps)
+        for k in range(steps):
+            values[f"{c}@{k}"] = per_step[:, k]
+    return ChunkSketch.build(values, counters)
+
+
 def run_chunk(task: ChunkTask) -> ChunkDone:
-    """Compute one chunk and write its parts atomically (runs in any worker)."""
+    """Compute one chunk and write its parts atomically (runs in any worker).
+
+    A failure to write (a full disk, a read-only folder) is returned, not raised, so that
+    the coordinator stops the run with one clear message (and Dask does not retry it).
+    """
     t0 = time.perf_counter()
     delay = float(os.environ.get(DELAY_ENV, "0") or 0)
     if delay > 0:
         time.sleep(delay)
-    scenario = parse_scenario(json.loads(task.scenario_json))
-    arr = to_arrays(scenario)
-    params = uncertain_params(scenario, arr)
+    scenario, arr, params = _context(task.scenario_json)
     seq = np.random.SeedSequence(task.seed).spawn(task.chunk + 1)[task.chunk]
     with threadpool_limits(limits=1):
         members, series = member_outputs(
-            scenario, arr, params, task.values, task.model,
+            scenario, arr, params, task.inputs(params), task.model,
             rng=np.random.default_rng(seq), options=task.options, dynamics=task.dynamics,
             start=task.start,
         )  # fmt: skip
+        sketch = chunk_sketch(scenario, members, series)
     run = RunDir(Path(task.run_dir))
-    write_parquet_atomic(run.part("series", task.chunk), series)
-    write_parquet_atomic(run.part("members", task.chunk), members)  # written last: "done"
-    return ChunkDone(task.chunk, len(members["member"]), time.perf_counter() - t0)
+    records: list[PartRecord] = []
+    path = run.part("sketch", task.chunk)
+    try:
+        if task.store_series:
+            path = run.part("series", task.chunk)
+            records.append(write_parquet_atomic(path, series))
+        path = run.part("sketch", task.chunk).with_suffix(".npz")
+        packed = sketch.to_arrays()
+        records.append(write_npz_atomic(path, packed))
+        path = run.part("members", task.chunk)
+        records.append(write_parquet_atomic(path, members))
+    except OSError as e:
+        return ChunkDone(task.chunk, 0, time.perf_counter() - t0, error=f"{path}: {_oserror(e)}")
+    return ChunkDone(task.chunk, len(members["member"]), time.perf_counter() - t0, packed, records)
+
+
+def _oserror(e: OSError) -> str:
+    if e.errno == errno.ENOSPC:
+        return "no space left on device"
+    return e.strerror or str(e)
+
+
+_CONTEXT: dict[str, tuple[Scenario, ScenarioArrays, list[Param]]] = {}
+
+
+def _context(scenario_json: str) -> tuple[Scenario, ScenarioArrays, list[Param]]:
+    """The parsed scenario of a task, parsed once per worker process."""
+    hit = _CONTEXT.get(scenario_json)
+    if hit is None:
+        scenario = parse_scenario(json.loads(scenario_json))
+        arr = to_arrays(scenario)
+        hit = (scenario, arr, uncertain_params(scenario, arr))
+        _CONTEXT.clear()
+        _CONTEXT[scenario_json] = hit
+    return hit
+
+
+def write_npz_atomic(path: Path, arrays: Mapping[str, Any]) -> PartRecord:
+    """Write arrays as an (uncompressed) ``.npz`` file via a temporary file and a rename."""
+    with atomic_path(path) as tmp:
+        with tmp.open("wb") as f:
+            np.savez(f, **arrays)
+        record = file_record(tmp)
+    return {**record, "name": path.name}
 
 
 @dataclass(frozen=True)
@@ -225,6 +349,7 @@ def plan(
     chunk_size: int | None = None,
     out: Path | None = None,
     values: FloatArray | None = None,
+    store_series: bool = True,
 ) -> Plan:
     """Everything that determines a run: its id, directory and chunk tasks.
 
@@ -243,13 +368,14 @@ def plan(
     arr = to_arrays(scenario)
     params = uncertain_params(scenario, arr)
     given = values is not None
-    if values is None:
-        try:
-            values = draw(params, runs, seed, method)
-        except ValueError as e:
-            raise ScenarioError(
-                [Problem("--runs" if "runs" in str(e) else "--method", str(e))]
-            ) from None
+    try:
+        draw(params, runs, seed, method, 0, 0)  # checks the arguments; workers draw
+    except ValueError as e:
+        raise ScenarioError(
+            [Problem("--runs" if "runs" in str(e) else "--method", str(e))]
+        ) from None
+    if values is not None and values.shape != (runs, len(params)):
+        raise ValueError(f"values must have shape ({runs}, {len(params)}), got {values.shape}")
     size = chunk_size or default_chunk_size(runs)
     if size < 1:
         raise ScenarioError([Problem("--chunk-size", f"must be a positive integer, got {size}")])
@@ -263,8 +389,9 @@ def plan(
         "options": dict(options or {}),
         "dynamics": dynamics,
         "chunk_size": size,
-        "values": hashlib.sha256(values.tobytes()).hexdigest() if given else None,
+        "values": hashlib.sha256(values.tobytes()).hexdigest() if values is not None else None,
         "version": __version__,
+        "sampling": 2,  # members drawn per chunk (factions.ensemble.sampling.draw)
     }
     calibration = _calibration_identity(scenario)
     if calibration is not None:
@@ -279,9 +406,13 @@ def plan(
             dynamics=dynamics,
             chunk=k,
             start=k * size,
-            values=values[k * size : (k + 1) * size],
+            size=min(size, runs - k * size),
+            values=None if values is None else values[k * size : (k + 1) * size],
             seed=seed,
             run_dir=str(run.path),
+            store_series=store_series,
+            runs=runs,
+            method=method,
         )
         for k in range((runs + size - 1) // size)
     ]
@@ -337,6 +468,8 @@ def run_ensemble(
     out: Path | None = None,
     progress: ProgressFn | None = None,
     values: FloatArray | None = None,
+    store_series: bool = True,
+    warn: Callable[[str], None] | None = None,
 ) -> EnsembleResult:
     """Run (or resume) an ensemble and aggregate it.
 
@@ -351,19 +484,35 @@ def run_ensemble(
         The runs directory (default ``$FACTIONS_RUNS`` or ``./runs``).
     progress
         Called with (members done, members in all) as chunks finish.
+    store_series
+        Store every member's series (``series-*.parquet``, about 4 KB a member for
+        iraq-2008) for queries; the aggregates do not need them.
+    warn
+        Called with a message for each ignored or recomputed part (default: ``warnings``).
+
+    Raises :class:`FactionsError` naming the path when a part cannot be written (a full
+    disk); the run is then resumable.
     """
     from factions.ensemble.backends import LocalBackend
+
+    if warn is None:
+        import warnings
+
+        def warn(message: str) -> None:
+            warnings.warn(message, stacklevel=3)
 
     p = plan(
         scenario, runs=runs, seed=seed, model=model, method=method, options=options,
         dynamics=dynamics, chunk_size=chunk_size, out=out, values=values,
+        store_series=store_series,
     )  # fmt: skip
     run = p.run
     try:
         run.parts.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise ScenarioError([Problem("--out", f"cannot create '{run.path}': {e}")]) from None
-    done = run.done_chunks(PART_KINDS)
+    kinds = (*PART_KINDS, "series") if store_series else PART_KINDS
+    done = run.verified_chunks(len(p.tasks), kinds, warn)
     manifest: dict[str, Any] = {
         "run_id": run.id,
         "scenario": scenario.id,
@@ -382,58 +531,96 @@ def run_ensemble(
         "status": "running",
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "resumed_chunks": sorted(done),
+        "store_series": store_series,
         "timings": {},
     }
     if (run.path / "manifest.json").exists():
-        old = run.manifest()
+        try:
+            old = run.manifest()
+        except FactionsError:
+            old = {}
         manifest["created"] = old.get("created", manifest["created"])
         manifest["timings"] = old.get("timings", {})
-    (run.path / "scenario.json").write_text(scenario.model_dump_json(indent=2), "utf-8")
     backend = backend or LocalBackend()
     manifest["backend"] = backend.name
-    run.write_manifest(manifest)
+    acc = Accumulator()
+    parts: dict[int, list[PartRecord]] = dict(done)
+    try:
+        write_text_atomic(run.path / "scenario.json", scenario.model_dump_json(indent=2))
+        run.write_manifest(manifest)
+        for chunk in sorted(done):
+            acc.add(load_sketch(run, chunk), chunk)
+    except OSError as e:
+        raise FactionsError(f"{run.path}: {_oserror(e)}") from None
     todo = [t for t in p.tasks if t.chunk not in done]
     total = runs
-    finished = runs - sum(len(t.values) for t in todo)
+    finished = runs - sum(t.size for t in todo)
     if progress:
         progress(finished, total)
     t0 = time.perf_counter()
 
     def on_done(d: ChunkDone) -> None:
         nonlocal finished
+        if d.error is not None:
+            raise _WriteFailed(d.error)
+        assert d.sketch is not None
+        acc.add(ChunkSketch.from_arrays(d.sketch), d.chunk)
+        run.record_chunk(d.chunk, d.parts)
+        parts[d.chunk] = d.parts
         finished += d.members
         manifest["timings"][str(d.chunk)] = round(d.seconds, 4)
         if progress:
             progress(finished, total)
 
+    def stop(status: str) -> None:
+        manifest["status"] = status
+        manifest["parts"] = {str(c): parts[c] for c in sorted(parts)}
+        with contextlib.suppress(OSError):  # a full disk: the journal says what is done
+            run.write_manifest(manifest)
+
     try:
         backend.map(run_chunk, todo, on_done)
+    except _WriteFailed as e:
+        stop("interrupted")
+        raise FactionsError(f"{e}; the run is resumable: run the same command again") from None
+    except OSError as e:
+        stop("interrupted")
+        raise FactionsError(
+            f"{run.path}: {_oserror(e)}; the run is resumable: run the same command again"
+        ) from None
     except BaseException:
-        manifest["status"] = "interrupted"
-        run.write_manifest(manifest)
+        stop("interrupted")
         raise
     manifest["wall_seconds"] = round(time.perf_counter() - t0, 3)
-    missing = set(range(len(p.tasks))) - run.done_chunks(PART_KINDS)
+    missing = set(range(len(p.tasks))) - set(parts)
     if missing:
-        manifest["status"] = "failed"
-        run.write_manifest(manifest)
+        stop("failed")
         raise FactionsError(f"{run.path}: chunks {sorted(missing)} did not complete")
-    aggregates = aggregate(run, scenario)
-    from factions.store import write_json_atomic
-
-    write_json_atomic(run.path / "aggregates.json", aggregates)
-    manifest["status"] = "complete"
-    run.write_manifest(manifest)
+    aggregates = aggregates_of(acc, scenario)
+    try:
+        write_json_atomic(run.path / "aggregates.json", aggregates)
+    except OSError as e:
+        stop("interrupted")
+        raise FactionsError(
+            f"{run.path / 'aggregates.json'}: {_oserror(e)}; the run is resumable"
+        ) from None
+    stop("complete")
     return EnsembleResult(run, manifest, aggregates)
 
 
-def _scalar(con: Any, sql: str) -> int:
-    row = con.execute(sql).fetchone()
-    return int(row[0]) if row else 0
+class _WriteFailed(Exception):
+    """A worker could not write a part (the message names the path)."""
 
 
-def _q(col: str) -> str:
-    return '"' + col.replace('"', '""') + '"'
+def write_text_atomic(path: Path, text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, "utf-8")
+
+
+def load_sketch(run: RunDir, chunk: int) -> ChunkSketch:
+    """A finished chunk's aggregate state, from its ``sketch`` part."""
+    with np.load(run.part("sketch", chunk).with_suffix(".npz"), allow_pickle=False) as data:
+        return ChunkSketch.from_arrays(data)
 
 
 def _num(v: Any) -> float | None:
@@ -444,101 +631,92 @@ def _num(v: Any) -> float | None:
 
 
 def aggregate(run: RunDir, scenario: Scenario) -> dict[str, Any]:
-    """Quantile bands, answer probabilities and seat distributions, via DuckDB.
+    """The aggregates of a stored run, merged from its verified chunk sketches."""
+    acc = Accumulator()
+    for chunk in sorted(run.journal()):
+        acc.add(load_sketch(run, chunk), chunk)
+    return aggregates_of(acc, scenario)
 
-    Only order-independent aggregates are used (exact quantiles, counts), so the result is
-    the same however the parts were computed.
+
+def aggregates_of(acc: Accumulator, scenario: Scenario) -> dict[str, Any]:
+    """Quantile bands, answer probabilities and seat distributions from merged sketches.
+
+    Quantiles are those of a log-spaced histogram, within a relative ``ALPHA`` of the exact
+    ones (:mod:`factions.ensemble.sketch`); counts and probabilities are exact.
     """
-    import duckdb
-
-    con = duckdb.connect()
-    con.execute("SET enable_progress_bar = false")  # it would write to stdout
-    con.execute("SET threads TO 2")
-    con.execute("SET memory_limit = '1GB'")
-    members = f"read_parquet('{run.glob('members')}')"
-    series = f"read_parquet('{run.glob('series')}')"
-    cols = [r[0] for r in con.execute(f"DESCRIBE SELECT * FROM {members}").fetchall()]
-    n = _scalar(con, f"SELECT count(*) FROM {members}")
-    qlist = "[" + ", ".join(str(q) for q in QUANTILES) + "]"
     names = [f"q{int(100 * q):02d}" for q in QUANTILES]
+    counters = acc.counters
+    n = counters.get("members", 0)
 
-    def quantiles(expr: str, source: str, where: str = "") -> dict[str, float | None]:
-        row = con.execute(f"SELECT quantile_cont({expr}, {qlist}) FROM {source} {where}").fetchone()
-        values = row[0] if row and row[0] is not None else [None] * len(QUANTILES)
-        return {k: _num(v) for k, v in zip(names, values, strict=True)}
+    def quantiles(target: str) -> dict[str, float | None]:
+        return {k: _num(v) for k, v in zip(names, acc.quantiles(target, QUANTILES), strict=True)}
 
-    out: dict[str, Any] = {"members": n, "quantiles": list(QUANTILES)}
+    out: dict[str, Any] = {
+        "members": n,
+        "quantiles": list(QUANTILES),
+        "quantile_method": {
+            "method": "log-spaced histogram (DDSketch mapping), merged by integer addition",
+            "relative_accuracy": ALPHA,
+            "zero_below": ZERO,
+        },
+    }
     questions: dict[str, Any] = {}
     for q in scenario.questions:
-        c = _q(f"q:{q.id}")
         entry: dict[str, Any] = {"text": q.text, "kind": q.kind}
-        valid = _scalar(con, f"SELECT count(*) FROM {members} WHERE NOT isnan({c})")
+        valid = counters.get(f"q:{q.id}:answered", 0)
         entry["answered"] = valid
         if valid == 0:
             entry["note"] = "not answered by this model (see `factions run`)"
         elif q.kind == "yes_no":
-            yes = _scalar(con, f"SELECT count_if({c} = 1) FROM {members}")
+            yes = counters.get(f"q:{q.id}:yes", 0)
             entry["probability_yes"] = yes / valid
             entry["yes"] = yes
         elif q.kind == "value":
-            entry.update(quantiles(c, members, f"WHERE NOT isnan({c})"))
+            entry.update(quantiles(f"q:{q.id}"))
         elif q.kind == "choice":
-            rows = con.execute(
-                f"SELECT {c}, count(*) FROM {members} WHERE NOT isnan({c}) GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-            counts = {int(k): int(v) for k, v in rows}
             entry["probabilities"] = {
-                ch.id: counts.get(i, 0) / valid for i, ch in enumerate(q.choices)
+                ch.id: counters.get(f"q:{q.id}:choice:{i}", 0) / valid
+                for i, ch in enumerate(q.choices)
             }
             entry["labels"] = {ch.id: ch.label for ch in q.choices}
         else:  # date
-            rows = con.execute(
-                f"SELECT {c}, count(*) FROM {members} GROUP BY 1 ORDER BY 1"
-            ).fetchall()
-            dist: dict[str, float] = {}
-            for k, v in rows:
-                label = "never" if k is None or np.isnan(k) else str(int(k))
-                dist[label] = dist.get(label, 0) + int(v) / n
+            prefix = f"q:{q.id}:date:"
+            found = sorted(int(k[len(prefix) :]) for k in counters
+                           if k.startswith(prefix) and k != prefix + "never")  # fmt: skip
+            dist = {str(k): counters[f"{prefix}{k}"] / n for k in found}
+            if counters.get(prefix + "never", 0):
+                dist["never"] = counters[prefix + "never"] / n
             entry["by_step"] = dist
         questions[q.id] = entry
     out["questions"] = questions
+    targets = acc.ordered()
     out["forecasts"] = {
-        c.split(":", 1)[1]: quantiles(_q(c), members) for c in cols if c.startswith("forecast:")
+        t.split(":", 1)[1]: quantiles(t) for t in targets if t.startswith("forecast:")
     }
-    seats_cols = [c for c in cols if c.startswith("seats:")]
     elections: dict[str, Any] = {}
-    for c in seats_cols:
-        _, actor, event = c.split(":")
-        rivals = [_q(o) for o in seats_cols if o.endswith(f":{event}")]
-        # P(most seats) with ties split: a member where k contestants share the most seats
-        # counts 1/k for each, so the column sums to 1 (ties used to count for every one).
-        top = f"greatest({', '.join(rivals)})"
-        tied = " + ".join(f"CAST({o} = {top} AS DOUBLE)" for o in rivals)
-        row = con.execute(
-            f"SELECT coalesce(sum(CASE WHEN {_q(c)} = {top} THEN 1.0 / ({tied}) END), 0) "
-            f"FROM {members}"
-        ).fetchone()
-        most = float(row[0]) if row else 0.0
-        elections.setdefault(event, {})[actor] = {
-            **quantiles(_q(c), members),
-            "probability_most_seats": most / n,
-        }
+    for t in targets:
+        if t.startswith("seats:"):
+            _, actor, event = t.split(":")
+            prefix = f"most:{t}:tied:"
+            ties = sorted(int(k[len(prefix) :]) for k in counters if k.startswith(prefix))
+            share = sum(counters[f"{prefix}{k}"] / k for k in ties)
+            elections.setdefault(event, {})[actor] = {
+                **quantiles(t),
+                "probability_most_seats": share / n,
+            }
     out["elections"] = elections
-    described = con.execute(f"DESCRIBE SELECT * FROM {series}").fetchall()
-    scols = [r[0] for r in described if r[0] not in ("member", "step")]
+    series: dict[str, list[str]] = {}
+    steps = 0
+    for t in targets:
+        if "@" in t:
+            col, _, k = t.rpartition("@")
+            series.setdefault(col, []).append(t)
+            steps = max(steps, int(k) + 1)
     bands: dict[str, Any] = {}
-    if scols:
-        select = ", ".join(f"quantile_cont({_q(c)}, {qlist})" for c in scols)
-        rows = con.execute(
-            f"SELECT step, {select} FROM {series} GROUP BY step ORDER BY step"
-        ).fetchall()
-        for k, c in enumerate(scols):
-            band: dict[str, list[float | None]] = {name: [] for name in names}
-            for row in rows:
-                for name, v in zip(names, row[k + 1], strict=True):
-                    band[name].append(_num(v))
-            bands[c] = band
-        out["steps"] = [int(r[0]) for r in rows]
+    for col in series:
+        per = [acc.quantiles(f"{col}@{k}", QUANTILES) for k in range(steps)]
+        bands[col] = {name: [_num(row[i]) for row in per] for i, name in enumerate(names)}
+    if series:
+        out["steps"] = list(range(steps))
     out["series"] = bands
-    con.close()
     return out

@@ -1,11 +1,12 @@
 """Uncertain inputs -> ensemble members.
 
 Every number a scenario writes as ``{value, low, high}`` is an uncertain input. An ensemble
-draws ``N`` points of the unit hypercube (one dimension per input) by Latin hypercube or
-scrambled Sobol sampling (``scipy.stats.qmc``; McKay, Beckman & Conover 1979; Owen 1998),
-maps each coordinate through the input's distribution (uniform on ``[low, high]``, or
-triangular with its mode at ``value``), and writes the values into the arrays of ``N``
-members.
+draws ``N`` points of the unit hypercube (one dimension per input) by Latin hypercube
+sampling (McKay, Beckman & Conover 1979; the strata permuted by a keyed pseudo-random
+permutation, so that each chunk's members are drawn on their own) or scrambled Sobol
+sampling (``scipy.stats.qmc``; Owen 1998), maps each coordinate through the input's
+distribution (uniform on ``[low, high]``, or triangular with its mode at ``value``), and
+writes the values into the arrays of ``N`` members.
 
 What is sampled: actors' ``capability``, stances' ``position`` and ``salience``,
 resources' ``amount``, ties' ``strength`` and events' change ``value``; and the structural
@@ -32,7 +33,6 @@ from typing import Literal
 
 import numpy as np
 from numpy.typing import NDArray
-from scipy.stats import qmc
 
 from factions.calibration.store import structural
 from factions.scenario.arrays import Inputs, ScenarioArrays
@@ -148,31 +148,109 @@ def coefficient_values(params: list[Param], values: FloatArray) -> dict[str, Flo
     }
 
 
-def draw(params: list[Param], n: int, seed: int, method: Method = "lhs") -> FloatArray:
-    """``(n, P)`` input values for ``n`` members (deterministic for a seed).
+def draw(
+    params: list[Param], n: int, seed: int, method: Method = "lhs", start: int = 0,
+    size: int | None = None,
+) -> FloatArray:  # fmt: skip
+    """Input values of members ``start .. start + size`` of an ``n``-member design.
 
-    ``lhs``: Latin hypercube; ``sobol``: scrambled Sobol (best with ``n`` a power of 2);
-    ``random``: independent uniforms.
+    Deterministic for a seed, and a slice of the design is the same whether drawn alone or
+    as part of a bigger slice: a worker draws only its chunk's members, so no process holds
+    the ``(n, P)`` design. ``lhs``: Latin hypercube (member ``i`` of input ``d`` falls in
+    stratum ``pi_d(i)`` of ``n``, ``pi_d`` a keyed pseudo-random permutation of ``0 .. n-1``,
+    and uniformly within it); ``sobol``: scrambled Sobol (best with ``n`` a power of 2;
+    skipped ahead to ``start``); ``random``: independent uniforms.
     """
     if n < 1:
         raise ValueError(f"runs must be a positive integer, got {n}")
     if method not in METHODS:
         raise ValueError(f"sampling method must be one of {', '.join(METHODS)}, got {method!r}")
+    size = n - start if size is None else size
+    if not 0 <= start <= start + size <= n:
+        raise ValueError(f"members {start}..{start + size} are outside 0..{n}")
     if not params:
-        return np.zeros((n, 0))
+        return np.zeros((size, 0))
     dim = len(params)
-    rng = np.random.default_rng(seed)
-    if method == "lhs":
-        u = qmc.LatinHypercube(d=dim, seed=rng).random(n)
-    elif method == "sobol":
+    if method == "sobol":
         import warnings
+
+        from scipy.stats import qmc  # here: importing scipy.stats costs a worker ~0.5 s
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # n not a power of 2: still valid
-            u = qmc.Sobol(d=dim, scramble=True, seed=rng).random(n)
+            engine = qmc.Sobol(d=dim, scramble=True, seed=np.random.default_rng(seed))
+            if start:
+                engine.fast_forward(start)
+            u = engine.random(size) if size else np.zeros((0, dim))
     else:
-        u = rng.random((n, dim))
+        u = _uniforms(seed, start, size, dim)
+        if method == "lhs":
+            members = np.arange(start, start + size, dtype=np.uint64)
+            strata = np.stack([_permute(members, n, seed, m) for m in range(dim)], axis=1)
+            u = (strata.astype(np.float64) + u) / n
     return np.stack([p.from_unit(u[:, m]) for m, p in enumerate(params)], axis=1)
+
+
+_BLOCK = 256  # members per block of the uniform stream
+
+
+def _uniforms(seed: int, start: int, size: int, dim: int) -> FloatArray:
+    """``(size, dim)`` uniforms for members ``start ..``: block ``b`` of 256 members uses
+    the ``b``-th stream of ``SeedSequence([seed, 7919])``, so any slice is reproducible."""
+    if size == 0:
+        return np.zeros((0, dim))
+    first, last = start // _BLOCK, (start + size - 1) // _BLOCK
+    root = np.random.SeedSequence([seed, 7919])
+    blocks = [
+        np.random.default_rng(_child(root, b)).random((_BLOCK, dim)) for b in range(first, last + 1)
+    ]
+    out = np.concatenate(blocks)
+    off = start - first * _BLOCK
+    return out[off : off + size]
+
+
+def _child(root: np.random.SeedSequence, b: int) -> np.random.SeedSequence:
+    """The ``b``-th child of ``root`` (as ``root.spawn``'s ``b``-th), without spawning all."""
+    return np.random.SeedSequence(root.entropy, spawn_key=(*root.spawn_key, b),
+                                  pool_size=root.pool_size)  # fmt: skip
+
+
+_M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
+
+
+def _mix(x: NDArray[np.uint64], key: int) -> NDArray[np.uint64]:
+    """A 64-bit mixing function (SplitMix64's finalizer; Steele, Lea & Flood 2014)."""
+    with np.errstate(over="ignore"):
+        z = x + np.uint64(key & 0xFFFFFFFFFFFFFFFF) * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return z ^ (z >> np.uint64(31))
+
+
+def _permute(i: NDArray[np.uint64], n: int, seed: int, dim: int) -> NDArray[np.uint64]:
+    """``pi(i)`` for a keyed pseudo-random permutation ``pi`` of ``0 .. n-1``.
+
+    A 4-round balanced Feistel network on ``2 h`` bits (``4^h >= n``) is a bijection of
+    ``0 .. 4^h - 1``; cycle-walking (apply it again while the result is ``>= n``) restricts
+    it to a bijection of ``0 .. n-1`` (Black & Rogaway 2002, "Ciphers with arbitrary finite
+    domains", CT-RSA, section 3). Computed per element: O(1) memory for any ``n``.
+    """
+    half = max(1, (max(n - 1, 1).bit_length() + 1) // 2)
+    mask = np.uint64((1 << half) - 1)
+    keys = [(seed * 1_000_003 + dim) * 4 + r for r in range(4)]
+
+    def feistel(x: NDArray[np.uint64]) -> NDArray[np.uint64]:
+        left, right = x >> np.uint64(half), x & mask
+        for k in keys:
+            left, right = right, left ^ (_mix(right, k) & mask)
+        return (left << np.uint64(half)) | right
+
+    out = feistel(i.astype(np.uint64))
+    todo = out >= np.uint64(n)
+    while todo.any():
+        out[todo] = feistel(out[todo])
+        todo = out >= np.uint64(n)
+    return out
 
 
 def apply_params(arr: ScenarioArrays, params: list[Param], values: FloatArray) -> Inputs:

@@ -166,10 +166,14 @@ def outputs_from_run(
     """
     import duckdb
 
-    glob = str(run_path / "parts" / "members-*.parquet")
+    from factions.store import RunDir
+
+    # An explicit list of the journal's parts, passed as a parameter: a run's path may hold
+    # quotes or glob characters, and stray files in parts/ are not members.
+    files = [str(f) for f in RunDir(run_path).part_files("members")]
     con = duckdb.connect()
     con.execute("SET enable_progress_bar = false")  # it would write to stdout
-    table = con.execute(f"SELECT * FROM read_parquet('{glob}') ORDER BY member").fetchnumpy()
+    table = con.execute("SELECT * FROM read_parquet(?) ORDER BY member", [files]).fetchnumpy()
     con.close()
     inputs = [c for c in table if c.startswith("in:")]
     x = (

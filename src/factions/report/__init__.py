@@ -32,6 +32,20 @@ def _umask() -> int:
     return mask
 
 
+def _write_atomic(path: Path, text: str) -> None:
+    """Write ``text`` to ``path`` through a temporary file and a rename (the backtest and
+    calibration pages and calibration files use it too)."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
 def _swap_dir(new: Path, target: Path) -> None:
     """Put the finished directory ``new`` in place of ``target`` (replacing any old one)."""
     old: Path | None = None
@@ -50,19 +64,6 @@ def _swap_dir(new: Path, target: Path) -> None:
             shutil.rmtree(old, ignore_errors=True)
         else:
             old.unlink(missing_ok=True)
-
-
-def _write_atomic(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` through a temporary file and a rename."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def write_report(source: RunResult | Path, out: Path) -> list[Path]:
@@ -93,14 +94,24 @@ def write_report(source: RunResult | Path, out: Path) -> list[Path]:
     page = render_html(view, figures, links)
 
     out.parent.mkdir(parents=True, exist_ok=True)
+    # Both the PNGs and the page are written to temporary names before either is renamed
+    # into place: a full disk leaves the old report (or nothing) as it was.
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", dir=out.parent))
+    page_tmp: Path | None = None
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         for fid, png in pngs.items():
             (tmp / f"{fid}.png").write_bytes(png)
+        fd, name = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        page_tmp = Path(name)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(page)
+        os.chmod(page_tmp, 0o666 & ~_umask())
         _swap_dir(tmp, folder)
+        os.replace(page_tmp, out)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
+        if page_tmp is not None:
+            page_tmp.unlink(missing_ok=True)
         raise
-    _write_atomic(out, page)
     return [out, *(folder / f"{fid}.png" for fid in pngs)]

@@ -1,0 +1,30 @@
+"""One BLAS thread for a single run, unless the user asked for more.
+
+A single run's matrix products are small (``_unique``'s float32 matmul in the smp engine,
+for one): OpenBLAS's worker threads then spin on a second core for no gain. ``factions
+run`` limits BLAS to one thread with ``threadpoolctl``, unless one of the usual variables
+(``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``) is set: then the user's
+choice stands.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+__all__ = ["THREAD_VARS", "single_blas_thread"]
+
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+@contextmanager
+def single_blas_thread() -> Iterator[None]:
+    """Within the block, BLAS uses one thread (unless a ``*_NUM_THREADS`` variable is set)."""
+    if any(os.environ.get(v) for v in THREAD_VARS):
+        yield
+        return
+    from threadpoolctl import threadpool_limits
+
+    with threadpool_limits(limits=1, user_api="blas"):
+        yield

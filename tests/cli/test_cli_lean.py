@@ -1,0 +1,99 @@
+"""Lean single runs: light CLI start-up, one BLAS thread for `factions run`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from factions.cli import app
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_cli_start_up_imports_neither_numpy_nor_the_schema() -> None:
+    code = (
+        "import sys; sys.argv = ['factions', '--version']\n"
+        "from factions.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print(sorted(m for m in ('numpy', 'pydantic', 'factions.scenario.schema', 'scipy')"
+        " if m in sys.modules))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert out.splitlines() == ["factions 0.1.0", "[]"]
+
+
+def test_factions_simulate_stays_the_function_whatever_the_import_order() -> None:
+    code = (
+        "import factions.simulate, sys\n"
+        "from factions import simulate, RunResult\n"
+        "print(callable(simulate), simulate.__module__, type(sys.modules['factions.simulate']))"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert out.split()[:2] == ["True", "factions.simulate"]
+    assert "module" in out
+
+
+def test_scenarios_lists_the_builtins_without_the_schema() -> None:
+    code = (
+        "import sys; sys.argv = ['factions', 'scenarios']\n"
+        "from factions.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('numpy' in sys.modules, 'factions.scenario.schema' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src"), "COLUMNS": "200"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
+                         check=True).stdout  # fmt: skip
+    assert out.splitlines()[-1] == "False False"
+    for name in ("emission-standards", "iraq-2008", "soe-reform"):
+        assert name in out
+    assert "Iraq 2008: Maliki between U.S. backing and the SIIC alliance" in out
+    assert "2008-10-15" in out
+
+
+def test_run_uses_one_blas_thread_unless_told_otherwise(monkeypatch: pytest.MonkeyPatch) -> None:
+    from threadpoolctl import threadpool_info
+
+    import factions.simulate  # noqa: F401  (loads the submodule)
+
+    sim = sys.modules["factions.simulate"]  # the submodule (factions.simulate is the function)
+
+    real = sim.simulate
+    seen: list[list[int]] = []
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append([p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(sim, "simulate", spy)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        monkeypatch.delenv(var, raising=False)
+    r = CliRunner().invoke(app, ["run", "emission-standards", "--json"])
+    assert r.exit_code == 0, r.output
+    assert seen[-1]
+    assert set(seen[-1]) == {1}
+    before = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+    monkeypatch.setenv("OPENBLAS_NUM_THREADS", "2")  # told otherwise: left as it is
+    r = CliRunner().invoke(app, ["run", "emission-standards", "--json"])
+    assert r.exit_code == 0, r.output
+    assert seen[-1] == before
+
+
+def test_the_light_catalog_agrees_with_the_registries() -> None:
+    # The CLI lists models from factions.catalog so that start-up imports no NumPy; the
+    # tables must say what the registries say.
+    from factions.backtest.runner import ALL_MODELS
+    from factions.catalog import BACKTEST_MODELS, ENGINE_TITLES
+    from factions.engines import ENGINES
+
+    assert {k: v.title.split(" (")[0] for k, v in ENGINES.items()} == ENGINE_TITLES
+    assert tuple(ALL_MODELS) == BACKTEST_MODELS

@@ -1,0 +1,143 @@
+"""Streaming aggregates: the log-spaced histogram's error bound, exact merges, and agreement
+with exact quantiles computed from the stored members."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+
+from factions import load_scenario
+from factions.ensemble import run_ensemble
+from factions.ensemble.runner import QUANTILES, aggregates_of, load_sketch
+from factions.ensemble.sketch import (
+    ALPHA,
+    ZERO,
+    Accumulator,
+    ChunkSketch,
+    bucket_keys,
+    bucket_values,
+)
+
+
+def test_buckets_are_monotone_and_within_the_relative_error() -> None:
+    rng = np.random.default_rng(0)
+    mags = 10.0 ** rng.uniform(-9, 12, 200_000)
+    x = np.sort(np.concatenate([mags, -mags, [0.0, ZERO, -ZERO, 2 * ZERO, 1e308, -1e308]]))
+    k = bucket_keys(x)
+    assert np.all(np.diff(k) >= 0)  # order is kept: quantiles are ranks of buckets
+    v = bucket_values(k)
+    err = np.abs(v - x)
+    assert np.all(err <= ALPHA * np.abs(x) * (1 + 1e-9) + ZERO)
+    assert bucket_values(bucket_keys(np.array([np.inf, -np.inf]))).tolist() == [np.inf, -np.inf]
+
+
+def test_sketch_round_trips_and_merges_in_any_order() -> None:
+    rng = np.random.default_rng(1)
+    sketches = [
+        ChunkSketch.build(
+            {"a": rng.normal(50, 10, 100), "b": rng.uniform(-1, 1, 100)}, {"members": 100}
+        )
+        for _ in range(6)
+    ]
+    again = [ChunkSketch.from_arrays(s.to_arrays()) for s in sketches]
+    for s, t in zip(sketches, again, strict=True):
+        np.testing.assert_array_equal(s.keys, t.keys)
+        np.testing.assert_array_equal(s.counts, t.counts)
+        assert (s.targets, s.counters) == (t.targets, t.counters)
+    forward, backward = Accumulator(), Accumulator()
+    for c, s in enumerate(sketches):
+        forward.add(s, c)
+    for c in reversed(range(len(sketches))):
+        backward.add(again[c], c)
+    assert forward.counters == backward.counters == {"members": 600}
+    for name in ("a", "b"):
+        assert forward.quantiles(name, QUANTILES) == backward.quantiles(name, QUANTILES)
+    assert forward.ordered() == backward.ordered() == ["a", "b"]
+
+
+def _exact(values: np.ndarray, q: float) -> tuple[float, float]:
+    """The exact linear-interpolated quantile and the error bound the sketch promises."""
+    x = np.sort(values[~np.isnan(values)])
+    h = q * (len(x) - 1)
+    lo, hi = x[int(np.floor(h))], x[int(np.ceil(h))]
+    exact = lo + (h - np.floor(h)) * (hi - lo)
+    return float(exact), ALPHA * max(abs(lo), abs(hi)) * (1 + 1e-9) + ZERO
+
+
+def _read(files: list[Path]) -> dict[str, np.ndarray]:
+    cols: dict[str, list[np.ndarray]] = {}
+    for f in files:
+        for k, v in pq.read_table(f).to_pydict().items():
+            cols.setdefault(k, []).append(np.asarray(v, dtype=np.float64))
+    return {k: np.concatenate(v) for k, v in cols.items()}
+
+
+def test_streamed_aggregates_equal_exact_ones_within_the_stated_error(tmp_path: Path) -> None:
+    s = load_scenario("iraq-2008")
+    res = run_ensemble(s, runs=240, seed=5, chunk_size=40, out=tmp_path)
+    agg = res.aggregates
+    members = _read(res.run.part_files("members"))
+    series = _read(res.run.part_files("series"))
+    assert agg["members"] == 240
+    names = [f"q{int(100 * q):02d}" for q in QUANTILES]
+    checked = 0
+    for issue, band in agg["forecasts"].items():
+        for name, q in zip(names, QUANTILES, strict=True):
+            exact, tol = _exact(members[f"forecast:{issue}"], q)
+            assert abs(band[name] - exact) <= tol, (issue, name)
+            checked += 1
+    for event, table in agg["elections"].items():
+        for actor, entry in table.items():
+            col = members[f"seats:{actor}:{event}"]
+            for name, q in zip(names, QUANTILES, strict=True):
+                exact, tol = _exact(col, q)
+                assert abs(entry[name] - exact) <= tol
+                checked += 1
+            rivals = [members[c] for c in members
+                      if c.startswith("seats:") and c.endswith(f":{event}")]  # fmt: skip
+            top = np.max(rivals, axis=0)
+            tied = np.sum([r == top for r in rivals], axis=0)
+            share = np.where(col == top, 1.0 / tied, 0.0).sum()
+            assert entry["probability_most_seats"] == pytest.approx(share / 240, abs=1e-12)
+    steps = agg["steps"]
+    for col, band in agg["series"].items():
+        per = series[col].reshape(240, len(steps))[np.argsort(series["member"][:: len(steps)])]
+        for k in steps:
+            for name, q in zip(names, QUANTILES, strict=True):
+                exact, tol = _exact(per[:, k], q)
+                assert abs(band[name][k] - exact) <= tol, (col, k, name)
+                checked += 1
+    assert checked > 3000
+    for q in s.questions:
+        entry = agg["questions"][q.id]
+        v = members[f"q:{q.id}"]
+        if q.kind == "yes_no":
+            assert entry["probability_yes"] == np.sum(v == 1) / np.sum(~np.isnan(v))
+        elif q.kind == "choice":
+            for i, ch in enumerate(q.choices):
+                assert entry["probabilities"][ch.id] == np.sum(v == i) / np.sum(~np.isnan(v))
+
+
+def test_aggregates_do_not_depend_on_merge_order(tmp_path: Path) -> None:
+    s = load_scenario("iraq-2008")
+    res = run_ensemble(s, runs=90, seed=2, chunk_size=30, out=tmp_path, store_series=False)
+    assert not res.run.part_files("series")
+    backward = Accumulator()
+    for chunk in (2, 1, 0):
+        backward.add(load_sketch(res.run, chunk), chunk)
+    assert json.dumps(aggregates_of(backward, s)) == json.dumps(res.aggregates)
+
+
+@pytest.mark.parametrize("n", [1, 2, 7])
+def test_tiny_samples_give_exact_order_statistics(n: int) -> None:
+    x = np.array([3.0, -2.0, 10.0, 0.0, 7.5, 1.0, 4.0])[:n]
+    acc = Accumulator()
+    acc.add(ChunkSketch.build({"x": x}, {}), 0)
+    for q, got in zip(QUANTILES, acc.quantiles("x", QUANTILES), strict=True):
+        exact, tol = _exact(x, q)
+        assert got is not None
+        assert abs(got - exact) <= tol
