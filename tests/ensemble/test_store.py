@@ -112,8 +112,9 @@ def test_disk_full_is_a_clean_resumable_error(
         return real(path, columns)
 
     monkeypatch.setattr(runner_mod, "write_parquet_atomic", full)
-    r = CliRunner().invoke(app, ["ensemble", "iraq-2008", "--runs", str(RUNS), "--seed", "4",
-                                 "--chunk-size", str(CHUNK), "--runs-dir", str(tmp_path)])  # fmt: skip
+    args = ["ensemble", "iraq-2008", "--runs", str(RUNS), "--seed", "4", "--chunk-size",
+            str(CHUNK), "--runs-dir", str(tmp_path)]  # fmt: skip
+    r = CliRunner().invoke(app, args)
     assert r.exit_code == 2, r.output
     assert "Traceback" not in r.output
     assert "series-00002.parquet: no space left on device" in r.stderr
@@ -207,8 +208,8 @@ def test_ctrl_c_stops_within_a_second_and_the_run_resumes(tmp_path: Path) -> Non
 
 
 def test_cli_warns_of_stray_files_and_can_skip_the_series(tmp_path: Path) -> None:
-    args = ["ensemble", "iraq-2008", "--runs", "20", "--chunk-size", "10", "--runs-dir", str(tmp_path),
-            "--json", "--no-store-series"]  # fmt: skip
+    args = ["ensemble", "iraq-2008", "--runs", "20", "--chunk-size", "10", "--runs-dir",
+            str(tmp_path), "--json", "--no-store-series"]  # fmt: skip
     r = CliRunner().invoke(app, args)
     assert r.exit_code == 0, r.output
     (run_dir,) = tmp_path.iterdir()
