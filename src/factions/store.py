@@ -163,6 +163,14 @@ class RunDir:
             f.write(line + "\n")
             f.flush()
 
+    def remove_temporaries(self) -> None:
+        """Delete the temporary files of unfinished parts (a worker stopped mid-write, by a
+        full disk or a terminated pool, leaves its ``.NAME.tmp`` behind)."""
+        if self.parts.exists():
+            for p in self.parts.iterdir():
+                if p.name.startswith(".") and p.name.endswith(".tmp"):
+                    p.unlink(missing_ok=True)
+
     def verified_chunks(
         self, n_chunks: int, kinds: tuple[str, ...], warn: Callable[[str], None]
     ) -> dict[int, list[PartRecord]]:

@@ -573,6 +573,9 @@ def run_ensemble(
             progress(finished, total)
 
     def stop(status: str) -> None:
+        if status != "complete":  # the workers are stopped: their unfinished parts go
+            with contextlib.suppress(OSError):
+                run.remove_temporaries()
         manifest["status"] = status
         manifest["parts"] = {str(c): parts[c] for c in sorted(parts)}
         with contextlib.suppress(OSError):  # a full disk: the journal says what is done
