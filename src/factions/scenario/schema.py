@@ -533,6 +533,13 @@ class Dynamics(_Model):
         default=0.5, ge=-1, le=1, description="Allies above this tie run a joint list."
     )
     bargaining_rounds: int = Field(default=1, ge=1, le=100, description="Engine rounds per month.")
+    steps: list[Identifier] | None = Field(
+        default=None,
+        description=(
+            "The month's simulation steps in order (default: the standard sequence, "
+            "docs/model.md); leave a step out to switch it off."
+        ),
+    )
     calibration: str | None = Field(
         default=None,
         min_length=1,
