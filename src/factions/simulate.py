@@ -71,6 +71,8 @@ class Trajectory:
     growth: FloatArray  # (B, T+1, n, n): each pair's arms-race growth rate
     rivals: NDArray[np.bool_]  # (B, T+1, n, n)
     elections: list[tuple[int, ElectionResult]] = field(default_factory=list)
+    budget: FloatArray | None = None  # (B, T, n) money left each month (bounded steps)
+    threat: FloatArray | None = None  # (B, T, n) contest threat felt (bounded steps)
 
 
 @dataclass(frozen=True)
@@ -386,6 +388,7 @@ def simulate_batch(
             for t, evs in events.items()
         },
         events=events,
+        coefficients={k: np.asarray(v, dtype=np.float64) for k, v in coef.items()},
     )
 
     # Time 0: the forecast the engine would make now; nobody has moved yet.
@@ -405,7 +408,15 @@ def simulate_batch(
             fear=fear, restraint=restraint,
         ),
     )  # fmt: skip
-    month = replace(empty, capability=c0, forecast=f0, armed_before=c0[..., 2], rivals=rivals0)
+    month = replace(
+        empty, capability=c0, forecast=f0, armed_before=c0[..., 2], rivals=rivals0,
+        start_armed=state.resources[..., k_arm],
+    )  # fmt: skip
+    extra: dict[str, Any] = {}
+    for step in dict.fromkeys(sequence):
+        if step.prepare is not None:
+            extra.update(step.prepare(month, replace(ctx, extra=extra)))
+    ctx = replace(ctx, extra=extra)
 
     def growth(m: Month) -> FloatArray:
         return dilemma.race_growth(
@@ -419,7 +430,10 @@ def simulate_batch(
         "growth": [growth(month)],
     }  # fmt: skip
     for t in range(1, steps_n + 1):
-        month = replace(month, t=t, paid=np.zeros((b, n, n)))
+        month = replace(
+            month, t=t, paid=np.zeros((b, n, n)), budget=None, planned=None, gap=None,
+            start_armed=month.state.resources[..., k_arm],
+        )  # fmt: skip
         for step in sequence:
             month = step(month, ctx)
         st = month.state
@@ -431,6 +445,10 @@ def simulate_batch(
         rec["belief"].append(st.belief)
         rec["rivals"].append(month.rivals)
         rec["growth"].append(growth(month))
+        if month.budget is not None:
+            rec.setdefault("budget", []).append(month.budget)
+        if month.threat is not None:
+            rec.setdefault("threat", []).append(month.threat)
     state = month.state
     elections = list(month.elections)
 
@@ -449,4 +467,6 @@ def simulate_batch(
         growth=stack("growth"),
         rivals=stack("rivals"),
         elections=elections,
+        budget=stack("budget") if len(rec.get("budget", ())) == steps_n else None,
+        threat=stack("threat") if len(rec.get("threat", ())) == steps_n else None,
     )

@@ -42,6 +42,7 @@ from factions.errors import Problem
 
 __all__ = [
     "ACTOR_KINDS",
+    "BOUNDED_PRIORS",
     "CALIBRATED",
     "SCHEMA_VERSION",
     "SERIES_KINDS",
@@ -478,8 +479,20 @@ def _default_arena_weights() -> dict[Arena, dict[str, float]]:
 
 Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 
-#: The Dynamics fields a calibration can set (docs/calibration.md).
-CALIBRATED = ("fear", "restraint")
+#: The structural coefficients of the bounded security steps (docs/model.md, "Bounded
+#: forces"): judgment priors ``(value, low, high)`` that ensembles sample when a scenario
+#: runs those steps and gives no range of its own.
+BOUNDED_PRIORS: dict[str, tuple[float, float, float]] = {
+    "prize": (4.0, 2.0, 8.0),
+    "pool_factor": (2.0, 1.25, 4.0),
+    "recruit_rate": (0.1, 0.05, 0.2),
+    "attrition": (0.02, 0.005, 0.05),
+    "greed": (0.5, 0.2, 1.0),
+}
+
+#: The Dynamics fields a calibration can set (docs/calibration.md), or a scenario may give a
+#: range for in ``dynamics.coefficients``.
+CALIBRATED = ("fear", "restraint", *BOUNDED_PRIORS)
 
 
 class Dynamics(_Model):
@@ -533,6 +546,30 @@ class Dynamics(_Model):
         default=0.5, ge=-1, le=1, description="Allies above this tie run a joint list."
     )
     bargaining_rounds: int = Field(default=1, ge=1, le=100, description="Engine rounds per month.")
+    prize: float = Field(
+        default=4.0, gt=0, description="Bounded steps: the stake fought over, per unit of pool."
+    )
+    pool_factor: float = Field(
+        default=2.0, ge=1, description="Bounded steps: recruitable pool per initial fighter."
+    )
+    recruit_rate: Rate = Field(
+        default=0.1, description="Bounded steps: share of the free pool recruitable per month."
+    )
+    attrition: Rate = Field(
+        default=0.02, description="Bounded steps: share of fighters lost per month."
+    )
+    adjust: Rate = Field(
+        default=0.3, description="Bounded steps: share of a surplus of fighters stood down a month."
+    )
+    unit_cost: float = Field(
+        default=0.05, gt=0, description="Bounded steps: money per new fighter (index points)."
+    )
+    greed: float = Field(
+        default=0.5, ge=0, description="Bounded steps: a greedy type's extra recruiting (Kydd)."
+    )
+    obs_noise: float = Field(
+        default=0.05, gt=0, description="Bounded steps: noise of an observed move, per pool."
+    )
     steps: list[Identifier] | None = Field(
         default=None,
         description=(

@@ -22,6 +22,7 @@ from collections.abc import Sequence
 
 from factions.errors import Problem, ScenarioError
 from factions.steps.base import Context, Month, Step
+from factions.steps.bounded import BOUNDED_PATRONAGE, BOUNDED_SEQUENCE, FORCES, KYDD_BELIEFS
 from factions.steps.standard import (
     ALLIANCES,
     BARGAINING,
@@ -33,6 +34,7 @@ from factions.steps.standard import (
 )
 
 __all__ = [
+    "BOUNDED_SEQUENCE",
     "STANDARD_SEQUENCE",
     "STEPS",
     "Context",
@@ -44,8 +46,12 @@ __all__ = [
 
 #: Every step by name (the standard ones, and any a user registers).
 STEPS: dict[str, Step] = {
-    s.name: s for s in (CAPABILITY, BARGAINING, PATRONAGE, SECURITY, ALLIANCES, EVENTS, ELECTIONS)
-}
+    s.name: s
+    for s in (
+        CAPABILITY, BARGAINING, PATRONAGE, SECURITY, ALLIANCES, EVENTS, ELECTIONS,
+        BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS,
+    )
+}  # fmt: skip
 
 #: The standard month. ``capability`` runs again after patronage (the security dilemma and
 #: alliances see the clients' new fighters) and once more at the end (what is recorded).

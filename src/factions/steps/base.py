@@ -57,6 +57,17 @@ class Month:
         ``(B, n, n)`` the pairs in a security dilemma, as last judged.
     elections
         The elections held so far, with the month they were held.
+    budget
+        ``(B, n)`` money left this month after stipends and recruiting (bounded steps).
+    threat
+        ``(B, n)`` the contest threat each actor feels, after protection (bounded steps).
+    planned, gap
+        ``(B, n)`` this month's change in own fighters a security seeker makes (stipends'
+        recruits included), and how many more a greedy type would raise (bounded steps).
+    start_armed
+        ``(B, n)`` own fighters at the start of the month (what observers compare with).
+    lent
+        ``(B, n)`` the fighters each patron's loyal clients lend it (bounded steps).
     """
 
     state: State
@@ -67,6 +78,12 @@ class Month:
     armed_before: FloatArray
     rivals: BoolArray
     elections: tuple[tuple[int, ElectionResult], ...] = ()
+    budget: FloatArray | None = None
+    threat: FloatArray | None = None
+    planned: FloatArray | None = None
+    gap: FloatArray | None = None
+    start_armed: FloatArray | None = None
+    lent: FloatArray | None = None
 
     def with_resource(self, kind: str, values: FloatArray) -> Month:
         """A copy with one resource column of the state replaced."""
@@ -102,7 +119,16 @@ class Context:
     program_issue: int | None
     changes: Mapping[int, list[CompiledChange]]
     events: Mapping[int, list[Event]]
+    coefficients: Mapping[str, FloatArray] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+
+    def coef(self, name: str) -> FloatArray:
+        """``(B, 1)`` a structural coefficient per member (sampled, else the dynamics')."""
+        b = self.fear.shape[0]
+        v = self.coefficients.get(name)
+        if v is None:
+            v = np.full(b, float(getattr(self.dynamics, name)))
+        return np.asarray(v, dtype=np.float64).reshape(b, 1)
 
     def kind(self, name: str, month: Month) -> int:
         """The column of resource kind ``name``."""
@@ -128,6 +154,10 @@ class Step:
         ``forecast``, ``paid``, ``armed_before``, ``rivals``, ``elections``).
     doc
         One line: what it does and which mechanism module and kernels it uses.
+    prepare
+        Optional: computed once from the initial month, before the first step runs; what
+        it returns is in ``ctx.extra`` (e.g. the values that make the start an
+        equilibrium).
     """
 
     name: str
@@ -135,6 +165,7 @@ class Step:
     reads: frozenset[str]
     writes: frozenset[str]
     doc: str
+    prepare: Callable[[Month, Context], Mapping[str, Any]] | None = None
 
     def __call__(self, month: Month, ctx: Context) -> Month:
         return self.run(month, ctx)
