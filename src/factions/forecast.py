@@ -27,6 +27,7 @@ from factions.calibration.store import calibrated_dynamics
 from factions.dynamics import balance, coalitions, dilemma
 from factions.dynamics.events import due_step
 from factions.scenario.schema import Question
+from factions.steps.bounded import contest_verdict
 
 if TYPE_CHECKING:
     from factions.scenario.arrays import ScenarioArrays
@@ -346,7 +347,20 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
             series = traj.ties[0, :, i, j]
             if np.any(series != 0):
                 ties[f"{ids[i]}|{ids[j]}"] = _floats(series)
-            if ever_rival[i, j] and (
+            if traj.race_parts is not None:  # the bounded steps: the contest's verdict
+                parts = traj.race_parts[0, i, j]
+                if parts[2] > 0 and traj.capability[0, 0, [i, j], 2].min() > 0:
+                    stable, reason = contest_verdict(ids[i], ids[j], parts)
+                    security[f"{ids[i]}|{ids[j]}"] = {
+                        "armed": {ids[i]: _floats(traj.capability[0, :, i, 2]),
+                                  ids[j]: _floats(traj.capability[0, :, j, 2])},
+                        "belief": {f"{ids[i]} about {ids[j]}": _floats(traj.belief[0, :, i, j]),
+                                   f"{ids[j]} about {ids[i]}": _floats(traj.belief[0, :, j, i])},
+                        "growth": _floats(traj.growth[0, :, i, j]),
+                        "stable": stable,
+                        "verdict": reason,
+                    }  # fmt: skip
+            elif ever_rival[i, j] and (
                 traj.capability[0, 0, i, 2] > 0 and traj.capability[0, 0, j, 2] > 0
             ):
                 p_ij, p_ji = float(traj.belief[0, -1, i, j]), float(traj.belief[0, -1, j, i])

@@ -44,6 +44,7 @@ from factions.errors import Problem, ScenarioError
 from factions.scenario.arrays import ScenarioArrays, to_arrays
 from factions.scenario.schema import Scenario, Uncertain, value_of
 from factions.steps import STEPS, Context, Month, Step, resolve
+from factions.steps.bounded import contest_race, race_parts
 from factions.steps.standard import capabilities
 
 __all__ = ["RunResult", "Trajectory", "month_dates", "simulate", "simulate_batch"]
@@ -71,6 +72,7 @@ class Trajectory:
     growth: FloatArray  # (B, T+1, n, n): each pair's arms-race growth rate
     rivals: NDArray[np.bool_]  # (B, T+1, n, n)
     elections: list[tuple[int, ElectionResult]] = field(default_factory=list)
+    race_parts: FloatArray | None = None  # (B, n, n, 3) at the horizon (bounded steps)
     budget: FloatArray | None = None  # (B, T, n) money left each month (bounded steps)
     threat: FloatArray | None = None  # (B, T, n) contest threat felt (bounded steps)
 
@@ -418,7 +420,12 @@ def simulate_batch(
             extra.update(step.prepare(month, replace(ctx, extra=extra)))
     ctx = replace(ctx, extra=extra)
 
+    if "stake" in extra and any(step.name == "forces" for step in sequence):
+        month = replace(month, race=race_parts(month, ctx))
+
     def growth(m: Month) -> FloatArray:
+        if m.race is not None:  # the bounded steps: the contest's race index
+            return contest_race(m.race)
         return dilemma.race_growth(
             m.state.belief, m.rivals, m.capability[..., 2],
             fear=fear[..., None], restraint=restraint[..., None],
@@ -467,6 +474,7 @@ def simulate_batch(
         growth=stack("growth"),
         rivals=stack("rivals"),
         elections=elections,
+        race_parts=month.race,
         budget=stack("budget") if len(rec.get("budget", ())) == steps_n else None,
         threat=stack("threat") if len(rec.get("threat", ())) == steps_n else None,
     )

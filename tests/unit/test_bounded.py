@@ -335,3 +335,40 @@ def test_an_events_change_to_clients_persists() -> None:
     # a month later the added clients are still there (they used to be erased)
     later = traj.resources[:, t + 1, d, k_cl] - traj.resources[:, t - 1, d, k_cl]
     assert (later >= 0.8 * jump).all()
+
+
+# --- the verdict per pair ---------------------------------------------------------------
+
+
+def test_the_contest_verdict_names_the_deciding_factor() -> None:
+    from factions.steps.bounded import contest_race, contest_verdict
+
+    stable, why = contest_verdict("a", "b", np.array([0.1, 0.9, 0.8]))
+    assert stable
+    assert "decided by prize" in why
+    stable, why = contest_verdict("a", "b", np.array([2.0, 0.2, 0.9]))
+    assert stable
+    assert "decided by protection" in why
+    stable, why = contest_verdict("a", "b", np.array([9.0, 1.0, 0.5]))
+    assert not stable
+    assert why.startswith("escalates")
+    assert "decided by prize" in why
+    parts = np.array([[[[9.0, 1.0, 0.5], [0.1, 0.9, 0.8]]]])
+    race = contest_race(parts)
+    assert race[0, 0, 0] > 0 > race[0, 0, 1]
+
+
+def test_a_bounded_run_reports_the_contest_race_and_its_verdict() -> None:
+    from factions.simulate import simulate
+    from factions.steps.bounded import contest_race
+
+    sc = scenario()
+    run = simulate(sc, "mean", seed=0)
+    traj = run.trajectory
+    assert traj is not None
+    assert traj.race_parts is not None
+    d, s = idx(sc, "dawa"), idx(sc, "siic")
+    assert traj.growth[0, -1, d, s] == pytest.approx(contest_race(traj.race_parts)[0, d, s])
+    verdict = run.to_json()["security"]["dawa|siic"]["verdict"]
+    assert "decided by" in verdict
+    assert verdict.startswith(("levels off", "escalates"))

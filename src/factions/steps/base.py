@@ -68,6 +68,9 @@ class Month:
         ``(B, n)`` own fighters at the start of the month (what observers compare with).
     lent
         ``(B, n)`` the fighters each patron's loyal clients lend it (bounded steps).
+    race
+        ``(B, n, n, 3)`` the factors of each pair's mutual best-response slope, as the
+        ``forces`` step last saw them (bounded steps).
     """
 
     state: State
@@ -84,6 +87,7 @@ class Month:
     gap: FloatArray | None = None
     start_armed: FloatArray | None = None
     lent: FloatArray | None = None
+    race: FloatArray | None = None
 
     def with_resource(self, kind: str, values: FloatArray) -> Month:
         """A copy with one resource column of the state replaced."""

@@ -47,9 +47,13 @@ __all__ = [
     "FORCES",
     "KYDD_BELIEFS",
     "best_response",
+    "best_response_slope",
+    "contest_race",
     "contest_threat",
+    "contest_verdict",
     "lending_shares",
     "protection",
+    "race_parts",
 ]
 
 #: Fighters (armed-strength index points) a loyal client raises per point of stipend.
@@ -112,6 +116,65 @@ def best_response(stake: FloatArray, threat: FloatArray) -> FloatArray:
     """Tullock's best response to rivals' total ``R`` for a stake ``V``: ``sqrt(VR) - R``,
     at least 0; at most ``V / 4``."""
     return np.asarray(np.maximum(np.sqrt(stake * np.maximum(threat, 0.0)) - threat, 0.0))
+
+
+def best_response_slope(stake: FloatArray, threat: FloatArray) -> FloatArray:
+    """``dBR/dR = sqrt(V / 4R) - 1`` where the best response is positive, else 0."""
+    r = np.maximum(threat, 1e-9)
+    slope = np.sqrt(stake / (4.0 * r)) - 1.0
+    return np.asarray(np.where(threat < stake, slope, 0.0))
+
+
+def race_parts(month: Month, ctx: Context) -> FloatArray:
+    """``(B, n, n, 3)`` the three factors of a pair's mutual best-response slope
+    ``s_ij s_ji``: the stakes' slopes ``BR'_i BR'_j`` (clipped at 0 where a target sits at
+    0 or at the pool), the cover ``(1 - pi_i)(1 - pi_j)`` and the beliefs ``w_ij w_ji``."""
+    st = month.state
+    k_arm = st.kinds.index("armed_strength")
+    foreign = _foreign(ctx)
+    w = _weights(month)
+    raw = np.einsum("bij,bj->bi", w, month.capability[..., 2])
+    cover = 1.0 - protection(st.patron, st.resources[..., k_arm], raw, foreign)
+    threat = cover * raw
+    pool, stake, offset = ctx.extra["pool"], ctx.extra["stake"], ctx.extra["offset"]
+    free = offset + best_response(stake, threat)
+    inside = (free > 0) & (free < pool) & ctx.endogenous[None]
+    slope = np.where(inside, best_response_slope(stake, threat), 0.0)
+    return np.stack(
+        [
+            slope[:, :, None] * slope[:, None, :],
+            cover[:, :, None] * cover[:, None, :],
+            w * w.transpose(0, 2, 1),
+        ],
+        axis=-1,
+    )
+
+
+def contest_race(parts: FloatArray) -> FloatArray:
+    """``(B, n, n)`` a pair's race index ``sqrt(max(s_ij s_ji, 0)) - 1``: above 0 each side's
+    best response amplifies the other's (the race escalates until pools or budgets stop
+    it), at or below 0 it levels off. A pair without coupling is -1."""
+    product = parts.prod(axis=-1)
+    return np.asarray(np.sqrt(np.maximum(product, 0.0)) - 1.0)
+
+
+FACTORS = ("prize", "protection", "beliefs")
+
+
+def contest_verdict(a: str, b: str, parts: FloatArray) -> tuple[bool, str]:
+    """Whether a pair's contest race levels off, and which factor decides it: the factor
+    furthest from 1 in the direction of the verdict (the stakes' slopes come from
+    ``prize``; cover from protection; beliefs from Kydd's updating)."""
+    product = float(np.prod(parts))
+    stable = product <= 1.0
+    logs = np.log(np.maximum(parts, 1e-12))
+    k = int(np.argmin(logs) if stable else np.argmax(logs))
+    values = ", ".join(f"{n} {v:.3g}" for n, v in zip(FACTORS, parts, strict=True))
+    why = (
+        f"{a} and {b}: product of best-response slopes {product:.3g} "
+        f"{'<=' if stable else '>'} 1 ({values}); decided by {FACTORS[k]}"
+    )
+    return stable, ("levels off: " if stable else "escalates: ") + why
 
 
 def _prepare_forces(month: Month, ctx: Context) -> dict[str, Any]:
@@ -201,6 +264,7 @@ def _forces(month: Month, ctx: Context) -> Month:
     res = st.resources.copy()
     res[..., k_arm] = new
     planned = (month.planned if month.planned is not None else 0.0) + (new - armed)
+    month = replace(month, race=race_parts(month, ctx))
     return replace(
         month,
         state=replace(st, resources=res),
@@ -251,7 +315,7 @@ FORCES = Step(
     frozenset({"state.belief", "state.ties", "state.patron", "resources.armed_strength",
                "resources.money", "capability", "paid", "budget", "planned"}),
     frozenset({"resources.armed_strength", "threat", "budget", "planned", "gap",
-               "armed_before"}),
+               "armed_before", "race"}),
     "Tullock contest threat after protection, bounded best-response arming, pool, "
     "attrition, recruiting paid from the budget (steps/bounded.py)",
     prepare=_prepare_forces,
