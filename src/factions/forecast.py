@@ -136,6 +136,10 @@ def series_batch(view: BatchView, series: str) -> FloatArray | None:
         return np.asarray(traj.capability[:, :, a[parts[0]], 2])
     if kind == "race":
         return np.asarray(traj.growth[:, :, a[parts[0]], a[parts[1]]])
+    if kind == "lean":
+        if traj.lean is None:
+            return None
+        return np.asarray(traj.lean[:, :, a[parts[0]], a[parts[1]]])
     if kind in ("seats", "votes"):
         out = np.full(traj.ties.shape[:2], np.nan)
         for t, el in traj.elections:

@@ -44,6 +44,7 @@ from factions.errors import Problem, ScenarioError
 from factions.scenario.arrays import ScenarioArrays, to_arrays
 from factions.scenario.schema import Scenario, Uncertain, value_of
 from factions.steps import STEPS, Context, Month, Step, resolve
+from factions.steps.alignment import lean
 from factions.steps.bounded import contest_race, race_parts
 from factions.steps.standard import capabilities
 
@@ -75,6 +76,7 @@ class Trajectory:
     race_parts: FloatArray | None = None  # (B, n, n, 3) at the horizon (bounded steps)
     budget: FloatArray | None = None  # (B, T, n) money left each month (bounded steps)
     threat: FloatArray | None = None  # (B, T, n) contest threat felt (bounded steps)
+    lean: FloatArray | None = None  # (B, T+1, n, n) whom each leans on (alignment step)
 
 
 @dataclass(frozen=True)
@@ -423,6 +425,9 @@ def simulate_batch(
     if "stake" in extra and any(step.name == "forces" for step in sequence):
         month = replace(month, race=race_parts(month, ctx))
 
+    if any(step.name == "alignment" for step in sequence):
+        month = replace(month, lean=lean(month, ctx))
+
     def growth(m: Month) -> FloatArray:
         if m.race is not None:  # the bounded steps: the contest's race index
             return contest_race(m.race)
@@ -436,6 +441,8 @@ def simulate_batch(
         "ties": [state.ties], "belief": [state.belief], "rivals": [rivals0],
         "growth": [growth(month)],
     }  # fmt: skip
+    if month.lean is not None:
+        rec["lean"] = [month.lean]
     for t in range(1, steps_n + 1):
         month = replace(
             month, t=t, paid=np.zeros((b, n, n)), budget=None, planned=None, gap=None,
@@ -456,6 +463,8 @@ def simulate_batch(
             rec.setdefault("budget", []).append(month.budget)
         if month.threat is not None:
             rec.setdefault("threat", []).append(month.threat)
+        if month.lean is not None:
+            rec.setdefault("lean", []).append(month.lean)
     state = month.state
     elections = list(month.elections)
 
@@ -477,4 +486,5 @@ def simulate_batch(
         race_parts=month.race,
         budget=stack("budget") if len(rec.get("budget", ())) == steps_n else None,
         threat=stack("threat") if len(rec.get("threat", ())) == steps_n else None,
+        lean=stack("lean") if len(rec.get("lean", ())) == steps_n + 1 else None,
     )

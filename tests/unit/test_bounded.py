@@ -372,3 +372,51 @@ def test_a_bounded_run_reports_the_contest_race_and_its_verdict() -> None:
     verdict = run.to_json()["security"]["dawa|siic"]["verdict"]
     assert "decided by" in verdict
     assert verdict.startswith(("levels off", "escalates"))
+
+
+# --- alignment as a choice ----------------------------------------------------------------
+
+
+def test_us_withdrawing_moves_whom_dawa_leans_on_away_from_the_us(
+    base: tuple[Scenario, Trajectory],
+) -> None:
+    """Measured: P(Da'wa leans on the U.S.) at the horizon 0.62 -> 0.09, lower in 99.6 %
+    of members (seed 0)."""
+    sc, traj = base
+    alt = ensemble(sc, counterfactual=commitment("us", "dawa", 0.0))
+    d, u = idx(sc, "dawa"), idx(sc, "us")
+    assert traj.lean is not None
+    assert alt.lean is not None
+    assert (alt.lean[:, -1, d, u] < traj.lean[:, -1, d, u]).mean() > 0.95
+    assert alt.lean[:, -1, d, u].mean() < 0.5 * traj.lean[:, -1, d, u].mean()
+
+
+def test_a_threatening_siic_is_leaned_on_less_and_the_us_more(
+    base: tuple[Scenario, Trajectory],
+) -> None:
+    sc, traj = base
+    d, s, u = idx(sc, "dawa"), idx(sc, "siic"), idx(sc, "us")
+
+    def suspicious(st: State, sc: Scenario) -> State:
+        belief = st.belief.copy()
+        belief[:, d, s] = 0.95
+        return replace(st, belief=belief)
+
+    alt = ensemble(sc, counterfactual=suspicious)
+    assert traj.lean is not None
+    assert alt.lean is not None
+    assert alt.lean[:, 0, d, s].mean() < traj.lean[:, 0, d, s].mean()
+    lower = alt.lean[:, 0, d, s] < traj.lean[:, 0, d, s]
+    # measured: lower in 99.4 % of members; P(leans on the U.S.) 0.76 -> 0.85 (seed 0)
+    assert lower.mean() > 0.95
+    assert alt.lean[:, 0, d, u].mean() > traj.lean[:, 0, d, u].mean()
+
+
+def test_lean_rows_are_probabilities(base: tuple[Scenario, Trajectory]) -> None:
+    _, traj = base
+    assert traj.lean is not None
+    rows = traj.lean.sum(axis=-1)
+    assert (traj.lean >= 0).all()
+    assert (rows <= 1 + 1e-9).all()
+    n = traj.lean.shape[-1]
+    assert np.allclose(traj.lean[..., np.arange(n), np.arange(n)], 0.0)

@@ -119,6 +119,7 @@ SERIES_KINDS: dict[str, tuple[str, ...]] = {
     "capability": ("actor",),
     "armed": ("actor",),
     "race": ("actor", "actor"),
+    "lean": ("actor", "actor"),
     "seats": ("actor", "event"),
     "votes": ("actor", "event"),
 }
@@ -570,6 +571,9 @@ class Dynamics(_Model):
     obs_noise: float = Field(
         default=0.05, gt=0, description="Bounded steps: noise of an observed move, per pool."
     )
+    alignment_scale: float = Field(
+        default=0.1, gt=0, description="Alignment step: the logit scale of partners' value."
+    )
     steps: list[Identifier] | None = Field(
         default=None,
         description=(
@@ -640,7 +644,7 @@ class Question(_Model):
 
     ``series`` names what the question watches, as ``kind:id[:id]``: ``issue:ISSUE`` (the
     forecast on an issue), ``position:ACTOR:ISSUE``, ``tie:A:B``, ``resource:ACTOR:KIND``,
-    ``capability:ACTOR``, ``armed:ACTOR``, ``race:A:B``, ``seats:ACTOR:EVENT``,
+    ``capability:ACTOR``, ``armed:ACTOR``, ``race:A:B``, ``lean:A:B``, ``seats:ACTOR:EVENT``,
     ``votes:ACTOR:EVENT``.
 
     - ``yes_no``: is ``series op threshold`` true (at the end, or ever ``by`` a date or event)?

@@ -21,6 +21,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from factions.errors import Problem, ScenarioError
+from factions.steps.alignment import ALIGNMENT
 from factions.steps.base import Context, Month, Step
 from factions.steps.bounded import BOUNDED_PATRONAGE, BOUNDED_SEQUENCE, FORCES, KYDD_BELIEFS
 from factions.steps.standard import (
@@ -49,7 +50,7 @@ STEPS: dict[str, Step] = {
     s.name: s
     for s in (
         CAPABILITY, BARGAINING, PATRONAGE, SECURITY, ALLIANCES, EVENTS, ELECTIONS,
-        BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS,
+        BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS, ALIGNMENT,
     )
 }  # fmt: skip
 

@@ -71,6 +71,8 @@ class Month:
     race
         ``(B, n, n, 3)`` the factors of each pair's mutual best-response slope, as the
         ``forces`` step last saw them (bounded steps).
+    lean
+        ``(B, n, n)`` the probability that each actor leans on each other (``alignment``).
     """
 
     state: State
@@ -88,6 +90,7 @@ class Month:
     start_armed: FloatArray | None = None
     lent: FloatArray | None = None
     race: FloatArray | None = None
+    lean: FloatArray | None = None
 
     def with_resource(self, kind: str, values: FloatArray) -> Month:
         """A copy with one resource column of the state replaced."""

@@ -71,6 +71,7 @@ BOUNDED_SEQUENCE: tuple[str, ...] = (
     "elections",
     "kydd_beliefs",
     "capability",
+    "alignment",
 )
 
 
