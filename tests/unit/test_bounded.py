@@ -47,7 +47,11 @@ Counterfactual = Callable[[State, Scenario], State]
 
 
 def ensemble(
-    sc: Scenario, n: int = N, seed: int = 0, counterfactual: Counterfactual | None = None
+    sc: Scenario,
+    n: int = N,
+    seed: int = 0,
+    counterfactual: Counterfactual | None = None,
+    model: str = "mean",
 ) -> Trajectory:
     """``n`` members of ``sc`` sampled as ``factions ensemble`` samples them; a
     counterfactual changes every member's initial state, so members stay paired."""
@@ -58,7 +62,7 @@ def ensemble(
     if counterfactual is not None:
         state = counterfactual(state, sc)
     return simulate_batch(
-        sc, "mean", rng=np.random.default_rng(seed), state=state,
+        sc, model, rng=np.random.default_rng(seed), state=state,
         values=change_values(sc, params, values),
         coefficients=coefficient_values(params, values),
     )  # fmt: skip
@@ -420,3 +424,52 @@ def test_lean_rows_are_probabilities(base: tuple[Scenario, Trajectory]) -> None:
     assert (rows <= 1 + 1e-9).all()
     n = traj.lean.shape[-1]
     assert np.allclose(traj.lean[..., np.arange(n), np.arange(n)], 0.0)
+
+
+# --- two-way coupling -----------------------------------------------------------------------
+
+
+def coupled(d: dict[str, Any]) -> None:
+    seq = list(BOUNDED_SEQUENCE)
+    seq.insert(seq.index("bargaining") + 1, "coupling")
+    d["dynamics"].update(
+        steps=seq, budget_issue="pm-power", budget_holder="dawa",
+        protection_issue="us-security-role",
+    )  # fmt: skip
+
+
+def test_coupling_moves_the_budget_and_protection_with_the_outcome() -> None:
+    sc = scenario(coupled)
+    traj = ensemble(sc, n=50, model="eum")
+    d = idx(sc, "dawa")
+    j, k = list(to_arrays(sc).issue_ids).index("pm-power"), traj.kinds.index("money")
+    money = traj.resources[:, :, d, k]
+    pm = traj.forecast[:, :, j]
+    # no event changes Da'wa's money, so it is proportional to the PM's power throughout
+    assert np.allclose(money[:, 1:] / money[:, :1], pm[:, 1:] / pm[:, :1])
+    assert not np.allclose(money[:, -1], money[:, 0])
+
+
+def test_changing_the_engine_changes_an_election_answer() -> None:
+    """Measured with 500 members, seed 0: P(Da'wa wins most seats) 96.8 % (mean) against
+    87.6 % (eum) with the coupling step; 96.8 % and 96.8 % without it."""
+    sc = scenario(coupled)
+
+    def dawa_first(traj: Trajectory) -> float:
+        _, result = traj.elections[0]
+        seats = result.seats.sum(axis=1)
+        return float((seats.argmax(axis=1) == idx(sc, "dawa")).mean())
+
+    mean, eum = ensemble(sc, model="mean"), ensemble(sc, model="eum")
+    assert dawa_first(mean) - dawa_first(eum) > 0.05
+
+
+def test_a_coupling_issue_that_does_not_exist_is_a_clear_error() -> None:
+    from factions.errors import ScenarioError
+
+    def bad(d: dict[str, Any]) -> None:
+        coupled(d)
+        d["dynamics"]["budget_issue"] = "no-such-issue"
+
+    with pytest.raises(ScenarioError, match=r"dynamics\.budget_issue: unknown issue"):
+        simulate_batch(scenario(bad), "mean")

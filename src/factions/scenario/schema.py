@@ -571,6 +571,17 @@ class Dynamics(_Model):
     obs_noise: float = Field(
         default=0.05, gt=0, description="Bounded steps: noise of an observed move, per pool."
     )
+    budget_issue: Identifier | None = Field(
+        default=None,
+        description="Coupling step: the issue whose outcome is the budget holder's share.",
+    )
+    budget_holder: Identifier | None = Field(
+        default=None, description="Coupling step: the actor whose money that outcome scales."
+    )
+    protection_issue: Identifier | None = Field(
+        default=None,
+        description="Coupling step: the issue whose outcome scales outside powers' protection.",
+    )
     alignment_scale: float = Field(
         default=0.1, gt=0, description="Alignment step: the logit scale of partners' value."
     )

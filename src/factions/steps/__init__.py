@@ -24,6 +24,7 @@ from factions.errors import Problem, ScenarioError
 from factions.steps.alignment import ALIGNMENT
 from factions.steps.base import Context, Month, Step
 from factions.steps.bounded import BOUNDED_PATRONAGE, BOUNDED_SEQUENCE, FORCES, KYDD_BELIEFS
+from factions.steps.coupling import COUPLING
 from factions.steps.standard import (
     ALLIANCES,
     BARGAINING,
@@ -50,7 +51,7 @@ STEPS: dict[str, Step] = {
     s.name: s
     for s in (
         CAPABILITY, BARGAINING, PATRONAGE, SECURITY, ALLIANCES, EVENTS, ELECTIONS,
-        BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS, ALIGNMENT,
+        BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS, ALIGNMENT, COUPLING,
     )
 }  # fmt: skip
 

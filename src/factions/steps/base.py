@@ -73,6 +73,8 @@ class Month:
         ``forces`` step last saw them (bounded steps).
     lean
         ``(B, n, n)`` the probability that each actor leans on each other (``alignment``).
+    coupled
+        ``(B, D)`` the forecast the ``coupling`` step last applied.
     """
 
     state: State
@@ -91,6 +93,7 @@ class Month:
     lent: FloatArray | None = None
     race: FloatArray | None = None
     lean: FloatArray | None = None
+    coupled: FloatArray | None = None
 
     def with_resource(self, kind: str, values: FloatArray) -> Month:
         """A copy with one resource column of the state replaced."""
