@@ -680,6 +680,14 @@ class Question(_Model):
         description="A date (YYYY-MM-DD) or an event id: the question's deadline.",
     )
     choices: list[Choice] = Field(default_factory=list, description="The options (choice).")
+    undecided_within: float | None = Field(
+        default=None,
+        ge=0,
+        description=(
+            "Flag the answer undecided when the series ends within this distance of the "
+            "threshold (yes_no), or the two leading choices within it of each other."
+        ),
+    )
     note: str = Field(default="", description="How the answer should be read.")
 
     @model_validator(mode="after")
