@@ -18,6 +18,11 @@ Two kinds of run:
   6. the events and elections that fall due (:mod:`.dynamics.events`,
      :mod:`.dynamics.voting`); seats feed capability from the next month.
 
+  :data:`factions.steps.BOUNDED_SEQUENCE` replaces patronage and the security dilemma with
+  budgets, bounded forces, protection and Kydd's updating, and adds the alignment choice
+  (:mod:`factions.steps.bounded`, :mod:`factions.steps.alignment`); the ``coupling`` step
+  feeds the bargaining outcome back into budgets and protection.
+
 Everything is vectorized over a leading batch axis (ensemble members); one seed gives one
 result.
 """
