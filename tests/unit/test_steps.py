@@ -80,6 +80,38 @@ def test_every_step_writes_only_what_it_declares(iraq: Scenario) -> None:
     assert "resources.seats" in seen["elections"]
 
 
+def test_the_bounded_steps_write_only_what_they_declare(iraq: Scenario) -> None:
+    from factions.steps import BOUNDED_SEQUENCE
+
+    seq = list(BOUNDED_SEQUENCE)
+    seq.insert(seq.index("bargaining") + 1, "coupling")
+    sc = _judgment(
+        iraq, steps=seq, budget_issue="pm-power", budget_holder="dawa",
+        protection_issue="us-security-role",
+    )  # fmt: skip
+    seen: dict[str, set[str]] = {}
+
+    def checked(step: Step) -> Step:
+        def run(month: Month, ctx: Context) -> Month:
+            out = step.run(month, ctx)
+            changed = _changed(month, out)
+            undeclared = {c for c in changed if not _allowed(c, step.writes)}
+            assert not undeclared, f"step '{step.name}' wrote {undeclared} undeclared"
+            seen.setdefault(step.name, set()).update(changed)
+            return out
+
+        return replace(step, run=run)
+
+    simulate_batch(
+        sc, "eum", rng=np.random.default_rng(0), steps=[checked(s) for s in resolve(seq)]
+    )
+    # kydd_beliefs runs but, in this single run, sees no move larger than the observation
+    # noise that tells a greedy type from a security seeker (docs/model.md)
+    assert "kydd_beliefs" in seen
+    for name in ("coupling", "bounded_patronage", "forces", "alignment"):
+        assert seen[name], name
+
+
 def test_declarations_name_known_fields() -> None:
     for step in STEPS.values():
         for name in step.reads | step.writes:
