@@ -30,6 +30,7 @@ from factions.forecast import answer_questions
 from factions.scenario.io import builtin_names, dumps_scenario, load_scenario
 from factions.scenario.schema import Scenario, Uncertain, value_of
 from factions.simulate import RunResult, simulate
+from factions.steps.command import steps_command
 
 __all__ = ["app", "main"]
 
@@ -1058,6 +1059,7 @@ def serve(
 
 
 app.command()(calibrate)
+app.command(name="steps")(steps_command)
 
 
 def main() -> None:
