@@ -438,7 +438,34 @@ def coupled(d: dict[str, Any]) -> None:
     )  # fmt: skip
 
 
-def test_coupling_moves_the_budget_and_protection_with_the_outcome() -> None:
+def test_coupling_moves_protection_with_the_outcome() -> None:
+    seen: list[tuple[np.ndarray, np.ndarray]] = []
+
+    def probe(month: Month, ctx: Context) -> Month:
+        seen.append((month.state.patron.copy(), month.forecast.copy()))
+        return month
+
+    sc = scenario(coupled)
+    assert sc.dynamics.steps is not None
+    seq: list[str | Step] = list(sc.dynamics.steps)
+    seq.insert(seq.index("coupling") + 1, Step("probe", probe, frozenset(), frozenset(), "."))
+    seq.insert(0, Step("probe", probe, frozenset(), frozenset(), "."))
+    simulate_batch(sc, "eum", rng=np.random.default_rng(0), steps=seq)
+    u, d = idx(sc, "us"), idx(sc, "dawa")
+    j = list(to_arrays(sc).issue_ids).index("us-security-role")
+    # probes come in pairs per month: at its start, and just after its coupling step
+    starts, afters = seen[0::2], seen[1::2]
+    ratios = [afters[t][1][0, j] / afters[t - 1][1][0, j] for t in range(1, len(afters))]
+    t = 1 + int(np.argmax(np.abs(np.log(ratios))))
+    assert abs(ratios[t - 1] - 1) > 1e-3  # the engine moved the outcome that month
+    (p0, _), (p1, _) = starts[t], afters[t]
+    assert p1[0, u, d] == pytest.approx(min(p0[0, u, d] * ratios[t - 1], 1.0))
+    assert p1[0, u, d] != pytest.approx(p0[0, u, d])
+    # a domestic patron's commitment is not touched
+    assert p1[0, d, idx(sc, "tribes")] == p0[0, d, idx(sc, "tribes")]
+
+
+def test_coupling_moves_the_budget_holders_money_with_the_outcome() -> None:
     sc = scenario(coupled)
     traj = ensemble(sc, n=50, model="eum")
     d = idx(sc, "dawa")
