@@ -1132,6 +1132,9 @@ def serve(
 from factions.calibration.command import calibrate  # noqa: E402 (light: imports on use)
 
 app.command()(calibrate)
+from factions.steps_command import steps_command  # noqa: E402 (light: imports on use)
+
+app.command(name="steps")(steps_command)
 
 
 def main() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import operator
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from factions.calibration.store import calibrated_dynamics
 from factions.dynamics import balance, coalitions, dilemma
 from factions.dynamics.events import due_step
 from factions.scenario.schema import Question
+from factions.steps.bounded import contest_verdict
 
 if TYPE_CHECKING:
     from factions.scenario.arrays import ScenarioArrays
@@ -61,10 +62,11 @@ class Answer:
     answer: bool | float | str | None
     summary: str
     evidence: str
+    undecided: bool | None = None  # None: the question sets no undecided_within
 
     def to_json(self) -> dict[str, Any]:
         """JSON-ready form."""
-        return {
+        out: dict[str, Any] = {
             "id": self.question_id,
             "text": self.text,
             "kind": self.kind,
@@ -73,6 +75,9 @@ class Answer:
             "summary": self.summary,
             "evidence": self.evidence,
         }
+        if self.undecided is not None:
+            out["undecided"] = self.undecided
+        return out
 
 
 @dataclass(frozen=True)
@@ -135,6 +140,10 @@ def series_batch(view: BatchView, series: str) -> FloatArray | None:
         return np.asarray(traj.capability[:, :, a[parts[0]], 2])
     if kind == "race":
         return np.asarray(traj.growth[:, :, a[parts[0]], a[parts[1]]])
+    if kind == "lean":
+        if traj.lean is None:
+            return None
+        return np.asarray(traj.lean[:, :, a[parts[0]], a[parts[1]]])
     if kind in ("seats", "votes"):
         out = np.full(traj.ties.shape[:2], np.nan)
         for t, el in traj.elections:
@@ -230,6 +239,42 @@ def evaluate(q: Question, view: BatchView) -> Evaluation:
     return Evaluation(holds[:, last].astype(np.float64), at_last, s)
 
 
+def undecided(q: Question, ev: Evaluation) -> NDArray[np.bool_] | None:
+    """``(B,)`` whether each member's answer is too close to call: a yes/no question's
+    series within ``q.undecided_within`` of its threshold at the evidence's state, or a
+    choice's two leading series within it of each other. None where the question sets no
+    margin or has no threshold to be near (value, date)."""
+    margin = q.undecided_within
+    if margin is None or ev.reason is not None:
+        return None
+    if q.kind == "choice":
+        table = np.where(np.isnan(ev.values), -np.inf, ev.values)
+        top = np.sort(table, axis=1)[:, -2:]
+        return np.asarray(top[:, 1] - top[:, 0] <= margin)
+    if q.kind != "yes_no" or q.threshold is None:
+        return None
+    sign = 1.0 if q.op in (">", ">=") else -1.0
+    excess = sign * (ev.values - q.threshold)  # > 0 where the condition holds
+    if q.by is not None:  # the furthest the series got towards or past the threshold
+        window = excess[:, : int(ev.step.max()) + 1]
+        with np.errstate(invalid="ignore"):
+            best = np.nanmax(np.where(np.isnan(window), -np.inf, window), axis=1)
+        return np.asarray(np.abs(best) <= margin)
+    at = excess[np.arange(len(ev.step)), ev.step]
+    return np.asarray(np.abs(at) <= margin)
+
+
+def _with_flag(q: Question, ev: Evaluation, a: Answer) -> Answer:
+    flag = undecided(q, ev)
+    if flag is None:
+        return a
+    close = bool(flag[0])
+    summary = (
+        f"{a.summary} (undecided: within {_fmt(q.undecided_within or 0.0)})" if close else a.summary
+    )
+    return replace(a, undecided=close, summary=summary)
+
+
 def _fmt(x: float) -> str:
     return f"{x:.4g}"
 
@@ -284,8 +329,10 @@ def _answer(q: Question, result: RunResult) -> Answer:
 
 
 def answer_questions(result: RunResult) -> list[Answer]:
-    """Answer every question of ``result.scenario``, in the scenario's order."""
-    return [_answer(q, result) for q in result.scenario.questions]
+    """Answer every question of ``result.scenario``, in the scenario's order; a question
+    with ``undecided_within`` says whether its answer is too close to call."""
+    view = BatchView.of(result)
+    return [_with_flag(q, evaluate(q, view), _answer(q, result)) for q in result.scenario.questions]
 
 
 def _floats(a: Any) -> list[float]:
@@ -347,7 +394,20 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
             series = traj.ties[0, :, i, j]
             if np.any(series != 0):
                 ties[f"{ids[i]}|{ids[j]}"] = _floats(series)
-            if ever_rival[i, j] and (
+            if traj.race_parts is not None:  # the bounded steps: the contest's verdict
+                parts = traj.race_parts[0, i, j]
+                if parts[2] > 0 and traj.capability[0, 0, [i, j], 2].min() > 0:
+                    stable, reason = contest_verdict(ids[i], ids[j], parts)
+                    security[f"{ids[i]}|{ids[j]}"] = {
+                        "armed": {ids[i]: _floats(traj.capability[0, :, i, 2]),
+                                  ids[j]: _floats(traj.capability[0, :, j, 2])},
+                        "belief": {f"{ids[i]} about {ids[j]}": _floats(traj.belief[0, :, i, j]),
+                                   f"{ids[j]} about {ids[i]}": _floats(traj.belief[0, :, j, i])},
+                        "growth": _floats(traj.growth[0, :, i, j]),
+                        "stable": stable,
+                        "verdict": reason,
+                    }  # fmt: skip
+            elif ever_rival[i, j] and (
                 traj.capability[0, 0, i, 2] > 0 and traj.capability[0, 0, j, 2] > 0
             ):
                 p_ij, p_ji = float(traj.belief[0, -1, i, j]), float(traj.belief[0, -1, j, i])

@@ -5,7 +5,9 @@ Two kinds of run:
 - **Bargaining only** (a scenario without ``metadata.horizon``, or ``dynamics=False``): the
   engine runs its own rounds to its own stopping rule on the issues; states are rounds.
 - **Political** (a scenario with a horizon): a fixed monthly step from the scenario's date
-  to its horizon. Each month, in this order (docs/model.md):
+  to its horizon. Each month runs a declared sequence of simulation steps
+  (:mod:`factions.steps`; ``dynamics.steps`` switches or replaces them). The standard
+  sequence, in this order (docs/model.md):
 
   1. capability per arena from resources, with allies' lending (:mod:`.dynamics.power`);
   2. ``bargaining_rounds`` rounds of the engine on the issues, with bargaining capability;
@@ -16,6 +18,11 @@ Two kinds of run:
   6. the events and elections that fall due (:mod:`.dynamics.events`,
      :mod:`.dynamics.voting`); seats feed capability from the next month.
 
+  :data:`factions.steps.BOUNDED_SEQUENCE` replaces patronage and the security dilemma with
+  budgets, bounded forces, protection and Kydd's updating, and adds the alignment choice
+  (:mod:`factions.steps.bounded`, :mod:`factions.steps.alignment`); the ``coupling`` step
+  feeds the bargaining outcome back into budgets and protection.
+
 Everything is vectorized over a leading batch axis (ensemble members); one seed gives one
 result.
 """
@@ -24,7 +31,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -33,15 +40,19 @@ from numpy.typing import NDArray
 
 from factions._random import SeedLike, as_generator
 from factions.calibration.store import calibrated_dynamics
-from factions.dynamics import alliances, clientele, dilemma, power
-from factions.dynamics.events import apply_changes, compile_changes, due_events
+from factions.dynamics import clientele, dilemma, power
+from factions.dynamics.events import compile_changes, due_events
 from factions.dynamics.state import State, initial_state
-from factions.dynamics.voting import ElectionResult, hold_election
+from factions.dynamics.voting import ElectionResult
 from factions.engines import ENGINES
 from factions.engines.base import EngineSpec
 from factions.errors import Problem, ScenarioError
 from factions.scenario.arrays import ScenarioArrays, to_arrays
-from factions.scenario.schema import MAX_MAGNITUDE, MAX_MONTHS, Scenario, Uncertain, value_of
+from factions.scenario.schema import MAX_MONTHS, Scenario, Uncertain, value_of
+from factions.steps import STEPS, Context, Month, Step, resolve
+from factions.steps.alignment import lean
+from factions.steps.bounded import contest_race, race_parts
+from factions.steps.standard import capabilities
 
 __all__ = ["RunResult", "Trajectory", "month_dates", "simulate", "simulate_batch"]
 
@@ -68,6 +79,10 @@ class Trajectory:
     growth: FloatArray  # (B, T+1, n, n): each pair's arms-race growth rate
     rivals: NDArray[np.bool_]  # (B, T+1, n, n)
     elections: list[tuple[int, ElectionResult]] = field(default_factory=list)
+    race_parts: FloatArray | None = None  # (B, n, n, 3) at the horizon (bounded steps)
+    budget: FloatArray | None = None  # (B, T, n) money left each month (bounded steps)
+    threat: FloatArray | None = None  # (B, T, n) contest threat felt (bounded steps)
+    lean: FloatArray | None = None  # (B, T+1, n, n) whom each leans on (alignment step)
 
 
 @dataclass(frozen=True)
@@ -448,6 +463,7 @@ def simulate_batch(
     state: State | None = None,
     values: Values | None = None,
     coefficients: Mapping[str, FloatArray] | None = None,
+    steps: Sequence[str | Step] | None = None,
 ) -> Trajectory:
     """Run the political simulation for a batch of members (see the module docstring).
 
@@ -462,6 +478,9 @@ def simulate_batch(
         ``restraint``), e.g. sampled from a calibration by an ensemble; the others come
         from the scenario's dynamics, with its calibration applied
         (:func:`factions.calibration.store.calibrated_dynamics`).
+    steps
+        The month's steps, by name or as :class:`~factions.steps.Step` objects (default:
+        the scenario's ``dynamics.steps``, else :data:`factions.steps.STANDARD_SEQUENCE`).
     """
     spec = _check_model(model)
     arr = to_arrays(scenario)
@@ -472,6 +491,7 @@ def simulate_batch(
     b = state.x.shape[0]
     values = values or _point_values(b)
     cfg = calibrated_dynamics(scenario)
+    sequence = resolve(steps if steps is not None else cfg.steps)
     coef = dict(coefficients or {})
     # Richardson's coefficients, per member where sampled: (B, 1) against (B, n) arrays.
     fear = np.asarray(coef.get("fear", np.full(b, cfg.fear)), dtype=np.float64)[:, None]
@@ -481,153 +501,111 @@ def simulate_batch(
     start = scenario.metadata.date
     horizon = scenario.metadata.horizon or default_horizon(start)
     dates = month_dates(start, horizon)
-    steps = len(dates) - 1
-    check_run_size(scenario, model, steps)
-    weights = power.weight_matrix(state.kinds, cfg.arena_weights)
-    mask = np.broadcast_to(arr.has_stance[None], state.x.shape)
-    a_idx = {a: i for i, a in enumerate(arr.actor_ids)}
-    k_arm, k_money = state.kinds.index("armed_strength"), state.kinds.index("money")
-    k_clients, k_seats = state.kinds.index("clients"), state.kinds.index("seats")
-    program_issue = (
-        arr.issue_ids.index(cfg.patronage_issue) if cfg.patronage_issue is not None else None
-    )
+    steps_n = len(dates) - 1
+    check_run_size(scenario, model, steps_n)
+    k_arm, k_clients = state.kinds.index("armed_strength"), state.kinds.index("clients")
     events = due_events(scenario, dates)
-    compiled = {
-        t: [ch for ev in evs for ch in compile_changes(ev, arr, state.kinds, values)]
-        for t, evs in events.items()
-    }
-    opts = dict(options or {})
-
-    def caps(st: State) -> FloatArray:
-        c = power.capabilities(st.resources, weights)
-        c[..., 0] = power.lend(c[..., 0], st.ties, cfg.ally_lend)
-        return c
-
-    def forecast_of(st: State, c: FloatArray, move: bool = True) -> tuple[State, FloatArray]:
-        res = _engine_call(
-            spec, scenario, st.x, st.s, c[..., 0], mask, rng, opts, cfg.bargaining_rounds
-        )
-        if not move or spec.rounds_option is None:
-            return st, np.asarray(res.forecast)
-        return replace(st, x=np.asarray(res.positions[:, -1])), np.asarray(res.forecast)
+    loyal0 = state.patron > 0
+    ctx = Context(
+        scenario=scenario,
+        arrays=arr,
+        engine=spec,
+        dynamics=cfg,
+        options=dict(options or {}),
+        rng=rng,
+        fear=fear,
+        restraint=restraint,
+        weights=power.weight_matrix(state.kinds, cfg.arena_weights),
+        mask=np.broadcast_to(arr.has_stance[None], state.x.shape),
+        endogenous=np.array([a.kind != "foreign_state" for a in scenario.actors]),
+        grievance=np.zeros((b, arr.n)),
+        belief0=state.belief.copy(),
+        base_clients=state.resources[..., k_clients].copy(),
+        lent0=clientele.client_strength(state.patron, loyal0, state.resources[..., k_arm]),
+        program_issue=(
+            arr.issue_ids.index(cfg.patronage_issue) if cfg.patronage_issue is not None else None
+        ),
+        changes={
+            t: [ch for ev in evs for ch in compile_changes(ev, arr, state.kinds, values)]
+            for t, evs in events.items()
+        },
+        events=events,
+        coefficients={k: np.asarray(v, dtype=np.float64) for k, v in coef.items()},
+    )
 
     # Time 0: the forecast the engine would make now; nobody has moved yet.
-    c0 = caps(state)
-    _check_political_weights(c0[..., 0], state.s, mask, arr, scenario)
-    _, f0 = forecast_of(state, c0, move=False)
     n = state.x.shape[1]
-    rivals0 = dilemma.rival_mask(state.ties, state.patron, state.belief, c0[..., 2])
-    endogenous = np.array([a.kind != "foreign_state" for a in scenario.actors])
-    grievance = dilemma.grievance_for_equilibrium(
-        state.resources[..., k_arm], c0[..., 2], state.belief, rivals0,
-        fear=fear, restraint=restraint,
+    empty = Month(
+        state=state, t=0, capability=np.zeros((b, n, 3)), forecast=np.zeros((b, arr.d)),
+        paid=np.zeros((b, n, n)), armed_before=np.zeros((b, n)),
+        rivals=np.zeros((b, n, n), dtype=bool),
     )  # fmt: skip
-    belief0 = state.belief.copy()
-    base_clients = state.resources[..., k_clients].copy()
-    loyal0 = state.patron > 0
-    lent0 = clientele.client_strength(state.patron, loyal0, state.resources[..., k_arm])
+    c0 = capabilities(empty, ctx)
+    _check_political_weights(c0[..., 0], state.s, ctx.mask, arr, scenario)
+    f0 = STEPS["bargaining"](replace(empty, capability=c0), ctx).forecast
+    rivals0 = dilemma.rival_mask(state.ties, state.patron, state.belief, c0[..., 2])
+    ctx = replace(
+        ctx,
+        grievance=dilemma.grievance_for_equilibrium(
+            state.resources[..., k_arm], c0[..., 2], state.belief, rivals0,
+            fear=fear, restraint=restraint,
+        ),
+    )  # fmt: skip
+    month = replace(
+        empty, capability=c0, forecast=f0, armed_before=c0[..., 2], rivals=rivals0,
+        start_armed=state.resources[..., k_arm],
+    )  # fmt: skip
+    extra: dict[str, Any] = {}
+    for step in dict.fromkeys(sequence):
+        if step.prepare is not None:
+            extra.update(step.prepare(month, replace(ctx, extra=extra)))
+    ctx = replace(ctx, extra=extra)
+
+    if "stake" in extra and any(step.name == "forces" for step in sequence):
+        month = replace(month, race=race_parts(month, ctx))
+
+    if any(step.name == "alignment" for step in sequence):
+        month = replace(month, lean=lean(month, ctx))
+
+    def growth(m: Month) -> FloatArray:
+        if m.race is not None:  # the bounded steps: the contest's race index
+            return contest_race(m.race)
+        return dilemma.race_growth(
+            m.state.belief, m.rivals, m.capability[..., 2],
+            fear=fear[..., None], restraint=restraint[..., None],
+        )  # fmt: skip
 
     rec: dict[str, list[NDArray[Any]]] = {
         "x": [state.x], "forecast": [f0], "resources": [state.resources], "capability": [c0],
         "ties": [state.ties], "belief": [state.belief], "rivals": [rivals0],
-        "growth": [
-            dilemma.race_growth(
-                state.belief, rivals0, c0[..., 2], fear=fear[..., None],
-                restraint=restraint[..., None],
-            )
-        ],
+        "growth": [growth(month)],
     }  # fmt: skip
-    elections: list[tuple[int, ElectionResult]] = []
-    prev_armed_cap = c0[..., 2]
-    forecast = f0
-    for t in range(1, steps + 1):
-        c = caps(state)
-        # 2. bargaining
-        state, forecast = forecast_of(state, c)
-        # 3. patronage
-        if not cfg.patronage:
-            program = np.zeros(b)
-        elif program_issue is not None:
-            program = np.clip(forecast[:, program_issue], 0.0, 1.0)
-        else:
-            program = np.ones(b)
-        armed, loyal, paid = clientele.patronage_step(
-            state.patron, state.ties, state.resources[..., k_money],
-            state.resources[..., k_arm], program, spend=cfg.patronage_spend,
-            discount=cfg.discount, detection=cfg.detection,
+    if month.lean is not None:
+        rec["lean"] = [month.lean]
+    for t in range(1, steps_n + 1):
+        month = replace(
+            month, t=t, paid=np.zeros((b, n, n)), budget=None, planned=None, gap=None,
+            start_armed=month.state.resources[..., k_arm],
         )  # fmt: skip
-        lent = clientele.client_strength(state.patron, loyal, armed)
-        res = state.resources.copy()
-        res[..., k_arm] = np.clip(armed, 0.0, MAX_MAGNITUDE)  # resources stay in the schema's range
-        res[..., k_clients] = np.maximum(base_clients + lent - lent0, 0.0)
-        state = replace(state, resources=res)
-        c = caps(state)
-        # 4. security dilemma
-        if program_issue is not None:
-            active = paid.sum(axis=2) > 0
-            opposition = dilemma.programme_opposition(state.x, state.s, active, program_issue)
-        else:
-            opposition = np.zeros_like(state.belief)
-        z = dilemma.signals(prev_armed_cap, c[..., 2], opposition)
-        belief = dilemma.update_beliefs(state.belief, z, cfg.signal_gain)
-        rivals = dilemma.rival_mask(state.ties, state.patron, belief, c[..., 2])
-        armed = dilemma.arm(
-            state.resources[..., k_arm], c[..., 2], belief, rivals, grievance, endogenous,
-            fear=fear, restraint=restraint,
-        )  # fmt: skip
-        res = state.resources.copy()
-        res[..., k_arm] = np.clip(armed, 0.0, MAX_MAGNITUDE)  # resources stay in the schema's range
-        state = replace(state, resources=res, belief=belief)
-        prev_armed_cap = c[..., 2]
-        # 5. alliances
-        susp = 0.5 * (belief + belief.transpose(0, 2, 1))
-        susp0 = 0.5 * (belief0 + belief0.transpose(0, 2, 1))
-        ties = alliances.update_ties(
-            state.ties, state.x, state.s, c[..., 0], susp - susp0,
-            affinity_rate=cfg.affinity_rate, balance_rate=cfg.balance_rate,
-            threat_rate=cfg.threat_rate,
-        )  # fmt: skip
-        state = replace(state, ties=ties)
-        # 6. events and elections
-        if t in compiled:
-            state = apply_changes(state, compiled[t], arr)
-        for ev in events.get(t, []):
-            if ev.election is None:
-                continue
-            c = caps(state)
-            contest = np.zeros(n, dtype=bool)
-            names = ev.election.contestants or [
-                a.id for a in scenario.actors if a.kind not in ("foreign_state", "public")
-            ]
-            contest[[a_idx[a] for a in names]] = True
-            contest &= c[..., 1].max(axis=0) > 0
-            result = hold_election(
-                ev.id, ev.election, arr.actor_ids, c[..., 1], state.ties, contest,
-                joint_threshold=cfg.joint_list_threshold,
-            )  # fmt: skip
-            elections.append((t, result))
-            total = result.seats.sum(axis=(1, 2))
-            share = result.seats.sum(axis=1) / np.maximum(total, 1)[:, None]
-            res = state.resources.copy()
-            res[..., k_seats] = np.where(contest[None], 100.0 * share, res[..., k_seats])
-            state = replace(state, resources=res)
-        c = caps(state)
-        rec["x"].append(state.x)
-        rec["forecast"].append(forecast)
-        rec["resources"].append(state.resources)
-        rec["capability"].append(c)
-        rec["ties"].append(state.ties)
-        rec["belief"].append(state.belief)
-        rec["rivals"].append(rivals)
-        rec["growth"].append(
-            dilemma.race_growth(
-                state.belief,
-                rivals,
-                c[..., 2],
-                fear=fear[..., None],
-                restraint=restraint[..., None],
-            )
-        )
+        for step in sequence:
+            month = step(month, ctx)
+        st = month.state
+        rec["x"].append(st.x)
+        rec["forecast"].append(month.forecast)
+        rec["resources"].append(st.resources)
+        rec["capability"].append(month.capability)
+        rec["ties"].append(st.ties)
+        rec["belief"].append(st.belief)
+        rec["rivals"].append(month.rivals)
+        rec["growth"].append(growth(month))
+        if month.budget is not None:
+            rec.setdefault("budget", []).append(month.budget)
+        if month.threat is not None:
+            rec.setdefault("threat", []).append(month.threat)
+        if month.lean is not None:
+            rec.setdefault("lean", []).append(month.lean)
+    state = month.state
+    elections = list(month.elections)
 
     def stack(name: str) -> Any:
         return np.stack(rec[name], axis=1)
@@ -650,4 +628,8 @@ def simulate_batch(
         growth=stack("growth"),
         rivals=stack("rivals"),
         elections=elections,
+        race_parts=month.race,
+        budget=stack("budget") if len(rec.get("budget", ())) == steps_n else None,
+        threat=stack("threat") if len(rec.get("threat", ())) == steps_n else None,
+        lean=stack("lean") if len(rec.get("lean", ())) == steps_n + 1 else None,
     )

@@ -58,7 +58,7 @@ def test_scenario_takes_and_overrides_calibrated_coefficients(minimal: dict[str,
 def test_unknown_coefficient_and_missing_calibration_are_reported(
     minimal: dict[str, Any], tmp_path: Path
 ) -> None:
-    minimal["dynamics"] = {"coefficients": {"greed": {"value": 1}}}
+    minimal["dynamics"] = {"coefficients": {"hubris": {"value": 1}}}
     with pytest.raises(ScenarioError, match="unknown coefficient"):
         parse_scenario(minimal)
     minimal["dynamics"] = {"calibration": str(tmp_path / "none.json")}

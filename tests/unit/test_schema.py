@@ -177,7 +177,7 @@ def test_questions_reference_known_things(minimal: dict[str, Any]) -> None:
     assert got == [
         "questions.0.series: unknown actor 'zz'",
         "questions.1.series: unknown series kind 'mood' (expected one of issue, position, tie, "
-        "resource, capability, armed, race, seats, votes)",
+        "resource, capability, armed, race, lean, seats, votes)",
         "questions.2.series: 'position:a' should have the form position:ACTOR:ISSUE",
         "questions.3.choices.1.series: unknown resource kind 'money'",
         "questions.4.by: 'nope' is neither a date (YYYY-MM-DD) nor an event id",

@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from factions.errors import Problem, ScenarioError
-from factions.scenario.schema import CALIBRATED, Dynamics, Scenario
+from factions.scenario.schema import BOUNDED_PRIORS, CALIBRATED, Dynamics, Scenario
 
 __all__ = [
     "BUILTIN",
@@ -151,7 +151,9 @@ class Structural:
 
 def structural(scenario: Scenario) -> list[Structural]:
     """The calibrated (or overridden) structural coefficients of ``scenario``, in
-    :data:`~factions.scenario.schema.CALIBRATED` order; empty without either."""
+    :data:`~factions.scenario.schema.CALIBRATED` order; a bounded step's coefficient without
+    either takes its judgment prior (:data:`~factions.scenario.schema.BOUNDED_PRIORS`) when
+    the scenario runs a bounded step; empty otherwise."""
     dyn = scenario.dynamics
     cal = load_calibration(dyn.calibration) if dyn.calibration else None
     out: list[Structural] = []
@@ -163,10 +165,9 @@ def structural(scenario: Scenario) -> list[Structural]:
             src = own.source or ("judgment" if own.judgment else "the scenario")
             out.append(Structural(name, own.value, lo, hi, (), own.dist, f"scenario: {src}"))
             continue
-        if cal is None:
-            continue
-        for cname, c in cal.data["coefficients"].items():
-            if c.get("maps_to") == name:
+        coefficients = cal.data["coefficients"] if cal is not None else {}
+        for cname, c in coefficients.items():
+            if cal is not None and c.get("maps_to") == name:
                 out.append(
                     Structural(
                         name, float(c["estimate"]), float(c["low"]), float(c["high"]),
@@ -174,7 +175,24 @@ def structural(scenario: Scenario) -> list[Structural]:
                         f"calibration {cal.ref} ({cal.target}: {cname})",
                     )
                 )  # fmt: skip
+        _default_prior(dyn, name, out)
     return out
+
+
+#: The steps whose coefficients have default judgment priors (:data:`BOUNDED_PRIORS`).
+BOUNDED_STEPS = frozenset({"bounded_patronage", "forces", "kydd_beliefs"})
+
+
+def _default_prior(dyn: Dynamics, name: str, out: list[Structural]) -> None:
+    """A bounded step's coefficient: its judgment prior, when the scenario runs the step."""
+    if name not in BOUNDED_PRIORS or not BOUNDED_STEPS & set(dyn.steps or ()):
+        return
+    if any(s.name == name for s in out):
+        return
+    value, low, high = BOUNDED_PRIORS[name]
+    out.append(
+        Structural(name, value, low, high, (), "triangular", "judgment prior (docs/model.md)")
+    )
 
 
 def calibrated_dynamics(scenario: Scenario) -> Dynamics:

@@ -15,6 +15,11 @@ build on them. Import them directly:
 - :mod:`factions.dynamics.patronage`: grim-trigger loyalty of clients.
 
 Every kernel's equation, source and oracle is listed in ``docs/dynamics-kernels.md``.
+
+The other modules here are the simulation's **mechanisms** (``power``, ``clientele``,
+``dilemma``, ``alliances``, ``events``, ``voting``, ``state``); the monthly loop calls them
+only through the **simulation steps** of :mod:`factions.steps`, which declare what each
+reads and writes.
 """
 
 __all__: list[str] = []

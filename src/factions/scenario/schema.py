@@ -43,6 +43,7 @@ from factions.errors import Problem
 
 __all__ = [
     "ACTOR_KINDS",
+    "BOUNDED_PRIORS",
     "CALIBRATED",
     "MAX_ACTORS",
     "MAX_CHANGES",
@@ -158,6 +159,7 @@ SERIES_KINDS: dict[str, tuple[str, ...]] = {
     "capability": ("actor",),
     "armed": ("actor",),
     "race": ("actor", "actor"),
+    "lean": ("actor", "actor"),
     "seats": ("actor", "event"),
     "votes": ("actor", "event"),
 }
@@ -577,8 +579,20 @@ Rate = Annotated[float, Field(ge=0.0, le=1.0)]
 #: An arena weight: how much one unit of a resource counts in an arena.
 Weight = Annotated[float, Field(ge=0.0, le=100.0)]
 
-#: The Dynamics fields a calibration can set (docs/calibration.md).
-CALIBRATED = ("fear", "restraint")
+#: The structural coefficients of the bounded security steps (docs/model.md, "Bounded
+#: forces"): judgment priors ``(value, low, high)`` that ensembles sample when a scenario
+#: runs those steps and gives no range of its own.
+BOUNDED_PRIORS: dict[str, tuple[float, float, float]] = {
+    "prize": (4.0, 2.0, 8.0),
+    "pool_factor": (2.0, 1.25, 4.0),
+    "recruit_rate": (0.1, 0.05, 0.2),
+    "attrition": (0.02, 0.005, 0.05),
+    "greed": (0.5, 0.2, 1.0),
+}
+
+#: The Dynamics fields a calibration can set (docs/calibration.md), or a scenario may give a
+#: range for in ``dynamics.coefficients``.
+CALIBRATED = ("fear", "restraint", *BOUNDED_PRIORS)
 
 
 class Dynamics(_Model):
@@ -635,6 +649,51 @@ class Dynamics(_Model):
         default=0.5, ge=-1, le=1, description="Allies above this tie run a joint list."
     )
     bargaining_rounds: int = Field(default=1, ge=1, le=100, description="Engine rounds per month.")
+    prize: float = Field(
+        default=4.0, gt=0, description="Bounded steps: the stake fought over, per unit of pool."
+    )
+    pool_factor: float = Field(
+        default=2.0, ge=1, description="Bounded steps: recruitable pool per initial fighter."
+    )
+    recruit_rate: Rate = Field(
+        default=0.1, description="Bounded steps: share of the free pool recruitable per month."
+    )
+    attrition: Rate = Field(
+        default=0.02, description="Bounded steps: share of fighters lost per month."
+    )
+    adjust: Rate = Field(
+        default=0.3, description="Bounded steps: share of a surplus of fighters stood down a month."
+    )
+    unit_cost: float = Field(
+        default=0.05, gt=0, description="Bounded steps: money per new fighter (index points)."
+    )
+    greed: float = Field(
+        default=0.5, ge=0, description="Bounded steps: a greedy type's extra recruiting (Kydd)."
+    )
+    obs_noise: float = Field(
+        default=0.05, gt=0, description="Bounded steps: noise of an observed move, per pool."
+    )
+    budget_issue: Identifier | None = Field(
+        default=None,
+        description="Coupling step: the issue whose outcome is the budget holder's share.",
+    )
+    budget_holder: Identifier | None = Field(
+        default=None, description="Coupling step: the actor whose money that outcome scales."
+    )
+    protection_issue: Identifier | None = Field(
+        default=None,
+        description="Coupling step: the issue whose outcome scales outside powers' protection.",
+    )
+    alignment_scale: float = Field(
+        default=0.1, gt=0, description="Alignment step: the logit scale of partners' value."
+    )
+    steps: list[Identifier] | None = Field(
+        default=None,
+        description=(
+            "The month's simulation steps in order (default: the standard sequence, "
+            "docs/model.md); leave a step out to switch it off."
+        ),
+    )
     calibration: str | None = Field(
         default=None,
         min_length=1,
@@ -702,7 +761,7 @@ class Question(_Model):
 
     ``series`` names what the question watches, as ``kind:id[:id]``: ``issue:ISSUE`` (the
     forecast on an issue), ``position:ACTOR:ISSUE``, ``tie:A:B``, ``resource:ACTOR:KIND``,
-    ``capability:ACTOR``, ``armed:ACTOR``, ``race:A:B``, ``seats:ACTOR:EVENT``,
+    ``capability:ACTOR``, ``armed:ACTOR``, ``race:A:B``, ``lean:A:B``, ``seats:ACTOR:EVENT``,
     ``votes:ACTOR:EVENT``.
 
     - ``yes_no``: is ``series op threshold`` true (at the end, or ever ``by`` a date or event)?
@@ -734,6 +793,15 @@ class Question(_Model):
     )
     choices: list[Choice] = Field(
         default_factory=list, max_length=MAX_ACTORS, description="The options (choice)."
+    )
+    undecided_within: float | None = Field(
+        default=None,
+        ge=0,
+        le=1e12,
+        description=(
+            "Flag the answer undecided when the series ends within this distance of the "
+            "threshold (yes_no), or the two leading choices within it of each other."
+        ),
     )
     note: Text = Field(default="", description="How the answer should be read.")
 
