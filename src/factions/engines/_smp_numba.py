@@ -16,7 +16,8 @@ back to NumPy with a warning when numba is missing.
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 import numba
 import numpy as np
@@ -38,7 +39,11 @@ _BIN_TOL = 1e-8  # Model::vote, sTol
 
 # error_model="numpy": a division by zero gives inf/nan as in NumPy (no Python exception
 # check in the loops, which would also keep LLVM from vectorising them).
-_jit: Any = numba.njit(cache=True, nogil=True, error_model="numpy")
+F = TypeVar("F", bound=Callable[..., object])
+
+
+def _jit(fn: F) -> F:
+    return cast(F, numba.njit(cache=True, nogil=True, error_model="numpy")(fn))
 
 
 @_jit
@@ -94,10 +99,8 @@ def coalitions(u: np.ndarray, w: np.ndarray, rule: int) -> np.ndarray:
                         acc[j] += v if not (v <= 0.0) else 0.0
                 elif rule == 5:
                     for j in range(m):
-                        if j < i:
-                            v = _vote(rule, wk, ui, row[j])
-                        else:  # ASymProsp: the upper triangle holds the negative votes (j:i)
-                            v = -_vote(rule, wk, row[j], ui)
+                        # ASymProsp: the upper triangle holds the negative votes for (j:i)
+                        v = _vote(rule, wk, ui, row[j]) if j < i else -_vote(rule, wk, row[j], ui)
                         acc[j] += v if not (v <= 0.0) else 0.0
                 else:
                     for j in range(m):
@@ -108,15 +111,40 @@ def coalitions(u: np.ndarray, w: np.ndarray, rule: int) -> np.ndarray:
 
 
 @_jit
+def _bs(d: float, r: float) -> float:
+    """[E2] ``SMPModel::bsUtil`` for one distance, as ``smp._utilities`` computes U."""
+    one_m = 1.0 - d
+    if d <= 1.0:
+        return one_m * (1.0 + d * r)
+    return one_m * (1.0 + r)
+
+
+@_jit
+def own_utils(uf: np.ndarray) -> np.ndarray:
+    """``own[b, i, j] = U[b, i, i, j] = u(d[b, i, j], R^h[b, i, i])`` from U's factors."""
+    nb, _, n, m = uf.shape
+    out = np.empty((nb, n, m))
+    for b in range(nb):
+        for i in range(n):
+            r = uf[b, 1, i, i]
+            for j in range(m):
+                out[b, i, j] = _bs(uf[b, 0, i, j], r)
+    return out
+
+
+@_jit
 def challenges(
-    u: np.ndarray, wch: np.ndarray, sig: np.ndarray, rule: int, commit: int
+    uf: np.ndarray, wch: np.ndarray, sig: np.ndarray, rule: int, commit: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """[E8] ``smp._prob_edu`` from each challenger's own view (h = k = i), for every target j.
 
-    ``u[b, h, i, j]`` is the U tensor; returns ``(phi[b, i, j], edu[b, i, j])`` as ``_bcn``'s
-    challenge loop does. For each contest (i, j) the third parties are added in index order,
-    from ``C^0``; the loop over targets j is innermost (contiguous, one sum per j). A principal
-    adds a vote of 0 (as ``keep = 0`` does in NumPy), which leaves the positive sums unchanged.
+    ``uf`` holds the U tensor's factors ``d = uf[:, 0]`` and ``R^h = uf[:, 1]``, with
+    ``U[b, h, i, j] = u(d[b, i, j], R^h[b, h, i])`` evaluated here where needed (U itself is
+    never stored). Returns ``(phi[b, i, j], edu[b, i, j])`` as ``_bcn``'s challenge loop
+    does. For each contest (i, j) the third parties are added in index order, from ``C^0``;
+    the loop over targets j is innermost (contiguous, one sum per j, so LLVM vectorises it
+    without reordering any sum). A principal adds a vote of 0 (as ``keep = 0`` does in
+    NumPy), which leaves the positive sums unchanged.
     """
     nb, n = wch.shape
     phij = np.empty((nb, n, n))
@@ -125,14 +153,15 @@ def challenges(
     chji = np.empty(n)
     for b in range(nb):
         for i in range(n):
-            ui = u[b, i]  # ui[t, j] = U[b, i, t, j]: h = i's estimates
-            uii = ui[i, i]
+            d = uf[b, 0]
+            rh = uf[b, 1, i]  # rh[t]: i's estimate of t's risk attitude
+            uii = _bs(d[i, i], rh[i])
             wi = wch[b, i]
             cij = phij[b, i]  # the sums, then phi, in place
             cji = edu[b, i]
             for j in range(n):
-                ci = _vote(rule, wi, uii, ui[i, j])
-                cj = _vote(rule, wch[b, j], ui[j, i], ui[j, j])
+                ci = _vote(rule, wi, uii, _bs(d[i, j], rh[i]))
+                cj = _vote(rule, wch[b, j], _bs(d[j, i], rh[j]), _bs(d[j, j], rh[j]))
                 chij[j] = (_MIN_CLTN + max(ci, 0.0)) + max(cj, 0.0)
                 chji[j] = (_MIN_CLTN - min(ci, 0.0)) - min(cj, 0.0)
                 cij[j] = chij[j]
@@ -141,14 +170,15 @@ def challenges(
                 if t == i:
                     continue
                 wn = wch[b, t]
-                uni = ui[t, i]
-                unn = ui[t, t]
-                row = ui[t]
+                rt = rh[t]
+                uni = _bs(d[t, i], rt)
+                unn = _bs(d[t, t], rt)
+                row = d[t]
                 a_semi = (uni + uni) + unn
                 c_semi = 3.0 * uni
                 if rule == 0 and commit == 0:  # the defaults, the hot case
                     for j in range(n):
-                        unj = row[j]
+                        unj = _bs(row[j], rt)
                         cn = wn * (uni - unj)
                         cni = (cn if not (cn <= 0.0) else 0.0) + chij[j]
                         cnj = chji[j] - (cn if not (cn >= 0.0) else 0.0)
@@ -163,7 +193,7 @@ def challenges(
                         cji[j] += -vn if not (vn >= 0.0) else 0.0
                 else:
                     for j in range(n):
-                        unj = row[j]
+                        unj = _bs(row[j], rt)
                         cn = _vote(rule, wn, uni, unj)
                         cni = max(cn, 0.0) + chij[j]
                         cnj = chji[j] - min(cn, 0.0)
@@ -194,7 +224,7 @@ def challenges(
                 tot = cij[j] + cji[j]
                 ph = cij[j] / tot
                 pj = cji[j] / tot
-                uij = ui[i, j]
+                uij = _bs(d[i, j], rh[i])
                 eu_vict = uii + uii
                 eu_def = uij + uij
                 eu_sq = uii + uij
@@ -203,25 +233,6 @@ def challenges(
                 phij[b, i, j] = ph
                 edu[b, i, j] = ((1.0 - sj) * eu_vict + sj * eu_cntst) - eu_sq
     return phij, edu
-
-
-@_jit
-def utility_tensor(d: np.ndarray, rh: np.ndarray) -> np.ndarray:
-    """[E7] ``U[b, h, i, j] = u(d[b, i, j], rh[b, h, i])`` as ``smp._utilities`` builds it."""
-    nb, n, m = d.shape
-    out = np.empty((nb, n, n, m))
-    for b in range(nb):
-        for h in range(n):
-            for i in range(n):
-                r = rh[b, h, i]
-                for j in range(m):
-                    dd = d[b, i, j]
-                    one_m = 1.0 - dd
-                    if dd <= 1.0:
-                        out[b, h, i, j] = one_m * (1.0 + dd * r)
-                    else:
-                        out[b, h, i, j] = one_m * (1.0 + r)
-    return out
 
 
 @_jit
@@ -246,7 +257,7 @@ def bargain_values(
             for a in range(na):
                 acc[a] = u_init[b, g, a] + u_rcvr[b, g, a]
             for m in range(n):
-                k = 0.0 if (m == gi or m == gr) else 1.0
+                k = 0.0 if (m == gi or m == gr) else 1.0  # noqa: SIM109 (numba)
                 row = own_t[b, m]
                 for a in range(na):
                     acc[a] += row[a] * k

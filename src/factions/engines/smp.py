@@ -504,7 +504,6 @@ def _numba_available() -> bool:
     return True
 
 
-
 def bs_util(d: FloatArray, r: FloatArray | float) -> FloatArray:
     """[E2] ``SMPModel::bsUtil``: utility of normalised distance ``d`` for risk attitude ``r``."""
     one_m = 1.0 - d
@@ -880,7 +879,12 @@ class _Static:
 def _utilities(
     pos: FloatArray, ideal: FloatArray, st: _Static, opts: SMPOptions
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """[E1], [E2], [E7] ``SMPState::setAllAUtil``: ``(U[b, h, i, j], R[b, i], d[b, i, j])``."""
+    """[E1], [E2], [E7] ``SMPState::setAllAUtil``: ``(U[b, h, i, j], R[b, i], d[b, i, j])``.
+
+    With ``Kernels="numba"`` the first item is not U but its factors ``(B, 2, n, n)``: ``d``
+    and ``R^h[b, h, i]``, with ``U[b, h, i, j] = u(d[b, i, j], R^h[b, h, i])`` [E2], which the
+    fused kernels evaluate where they need it (see :func:`_own_utils`).
+    """
     d = _bv_diff(ideal, pos, st.sal, st.ssq)
     rn = bs_util(d, 0.0)
     fused = opts.kernels == "numba"
@@ -888,9 +892,8 @@ def _utilities(
     p = pce(c, opts.victory_prob, opts.pce_model)
     r = big_r_from_prob(p, opts.big_r_range)
     rh = est_nra(r[:, :, None], r[:, None, :], opts.big_r_adjust)  # (B, h, i)
-    if fused:
-        uf: FloatArray = _numba().utility_tensor(d, np.ascontiguousarray(rh))
-        return uf, r, d
+    if fused:  # U is computed on the fly from its factors by the fused kernels
+        return np.stack([d, rh], axis=1), r, d
     one_m = (1.0 - d)[:, None, :, :]
     dd = d[:, None, :, :]
     rr = rh[:, :, :, None]
@@ -898,6 +901,15 @@ def _utilities(
     if np.any(d > 1.0):  # round-off can push d slightly above 1
         u = np.where(dd <= 1.0, u, one_m * (1.0 + rr))
     return u, r, d
+
+
+def _own_utils(u: FloatArray, opts: SMPOptions) -> FloatArray:
+    """``own[b, i, j] = U[b, i, i, j]``: each actor's utility of each actor's position."""
+    if opts.kernels == "numba":
+        out: FloatArray = _numba().own_utils(u)
+        return out
+    own: FloatArray = np.diagonal(u, axis1=1, axis2=2).swapaxes(1, 2)
+    return own
 
 
 def _unique(pos: FloatArray, tol: float) -> tuple[BoolArray, BoolArray]:
@@ -985,25 +997,24 @@ def _bcn(
     ar = np.arange(n)
     offdiag = ~np.eye(n, dtype=bool)
     # --- [E8] from each challenger's own view: h = k = i, for every target j -------------
-    dg_hi = np.diagonal(u, axis1=1, axis2=2)  # [b, j, h] = U[b, h, h, j]
-    own = np.swapaxes(dg_hi, 1, 2)  # own[b, i, j] = U[b, i, i, j]
+    own = _own_utils(u, opts)  # own[b, i, j] = U[b, i, i, j]
     phij = np.empty((bsz, n, n))
     edu = np.empty((bsz, n, n))
     uii = np.diagonal(own, axis1=1, axis2=2)  # (B, i)
-    uji_all = np.swapaxes(np.diagonal(u, axis1=1, axis2=3), 1, 2)  # [b, i, j] = U[b, i, j, i]
-    ujj_all = np.diagonal(u, axis1=2, axis2=3)  # [b, i, j] = U[b, i, j, j]
     # challengers in blocks of about 2**16 contest-third-party cells, to stay in cache
     block = max(1, min(block, 2**16 // max(1, bsz * n * n)))
     if opts.kernels == "numba":  # the whole loop below in one fused pass
         nb = _numba()
         phij, edu = nb.challenges(
-            np.ascontiguousarray(u),
+            u,
             st.wch,
             st.sig,
             nb.RULES[opts.voting_rule],
             nb.COMMITS[opts.third_party_commit],
         )
     else:
+        uji_all = np.swapaxes(np.diagonal(u, axis1=1, axis2=3), 1, 2)  # U[b, i, j, i]
+        ujj_all = np.diagonal(u, axis1=2, axis2=3)  # [b, i, j] = U[b, i, j, j]
         keep_all = (
             ~(ar[:, None, None] == ar[None, :, None]) & ~(ar[None, :, None] == ar[None, None, :])
         ).astype(np.float64)  # keep[i, n, j]: n is neither i nor j
@@ -1052,7 +1063,10 @@ def _bcn(
     else:
         # receiver's view: h = j, k = i for the chosen pairs (i, best_i)
         jj = best
-        u_j = u[bidx, jj]  # (B, i, a, col) = U[b, j_i, a, col]
+        if opts.kernels == "numba":  # from U's factors (d, R^h), as _utilities computes U
+            u_j = bs_util(u[:, 0][:, None], u[:, 1][bidx, jj][:, :, :, None])
+        else:
+            u_j = u[bidx, jj]  # (B, i, a, col) = U[b, j_i, a, col]
         ii = np.broadcast_to(ar, (bsz, n))
 
         def at(a: IntArray, col: IntArray) -> FloatArray:
@@ -1278,7 +1292,7 @@ def _run_chunk(
     pos = x.copy()
     ideal = x.copy()
     u, r, _ = _utilities(pos, ideal, st, opts)
-    wp, fc = _win_prob(np.diagonal(u, axis1=1, axis2=2).swapaxes(1, 2), pos, st, opts)
+    wp, fc = _win_prob(_own_utils(u, opts), pos, st, opts)
     hist = [pos.copy()]
     hist_wp = [wp]
     forecast = fc
@@ -1302,7 +1316,7 @@ def _run_chunk(
         new_pos = _bcn(cur_pos, cur_ideal, cur_u, cur_r, sub, opts, draws, block)
         new_ideal = _new_ideals(cur_ideal, new_pos, sub.acc)
         new_u, new_r, _ = _utilities(new_pos, new_ideal, sub, opts)
-        own = np.diagonal(new_u, axis1=1, axis2=2).swapaxes(1, 2)
+        own = _own_utils(new_u, opts)
         wp_a, fc_a = _win_prob(own, new_pos, sub, opts)
         full_pos = hist[-1].copy()
         full_pos[active] = new_pos
