@@ -355,7 +355,8 @@ def test_engine_is_registered() -> None:
     assert spec.options["max_steps"] == 100
 
 
-def test_cli_json_reproduces_soe_pol_comp() -> None:
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_cli_json_reproduces_soe_pol_comp(kernels: str) -> None:
     """``factions run SOE-Pol-Comp.csv --model smp --json`` prints KTAB's trajectory."""
     import json
 
@@ -363,7 +364,8 @@ def test_cli_json_reproduces_soe_pol_comp() -> None:
 
     from factions.cli import app
 
-    r = CliRunner().invoke(app, ["run", str(KTAB / "SOE-Pol-Comp.csv"), "--model", "smp", "--json"])
+    csv = str(KTAB / "SOE-Pol-Comp.csv")
+    r = CliRunner().invoke(app, ["run", csv, "--model", "smp", "--json", "--kernels", kernels])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     steps, names, pos, _ = _parse_history(KTAB / "SOE-Pol-Comp.history.txt")
@@ -373,3 +375,14 @@ def test_cli_json_reproduces_soe_pol_comp() -> None:
         for d, issue in enumerate(issues):
             ours = [f"{v:5.1f}".strip() for v in data["issues"][issue]["positions"][name]]
             assert ours == pos[a][d], (name, issue)
+
+
+def test_cli_numba_kernels_are_for_smp_only() -> None:
+    from typer.testing import CliRunner
+
+    from factions.cli import app
+
+    r = CliRunner().invoke(app, ["run", "soe-reform", "--model", "eum", "--kernels", "numba"])
+    assert r.exit_code == 2
+    assert "--kernels" in r.output
+    assert "smp model only" in r.output
