@@ -9,9 +9,10 @@ read them with the load they were measured under.
 What it measures (each ensemble and CLI figure in a fresh Python process):
 
 - engines: smp on KTAB's dummyData-a080 and -a160 (one run each), smp on SOE-Pol-Comp as a
-  batch of 1,000 perturbed members, eum on emission-standards as 10,000 perturbed members
-  with NumPy and with JAX kernels (when JAX is installed); alternating, median of
-  ``--repeat``;
+  batch of 1,000 perturbed members (each with NumPy and, when numba is installed, with the
+  fused Numba kernels; see also bench_smp_kernels.py), eum on emission-standards as 10,000
+  perturbed members with NumPy and with JAX kernels (when JAX is installed); alternating,
+  median of ``--repeat``;
 - CLI start-up: ``factions --version`` and ``factions scenarios``, and a whole
   ``factions run iraq-2008`` (median of 5, wall and CPU time);
 - ensembles of iraq-2008 (model ``mean``) from 1,000 to ``--max-members`` members:
@@ -126,6 +127,18 @@ def engines(repeat: int) -> list[tuple[str, tuple[float, float]]]:
         fns[f"smp, {name}, one run"] = clock(lambda x=x, s=s, c=c: smp(x, s, c))
     xs, ss, cs = batch(to_arrays(load_scenario("soe-reform")), 1000)
     fns["smp, SOE-Pol-Comp, 1,000 members"] = clock(lambda: smp(xs, ss, cs))
+    from factions.engines.smp import _numba_available
+
+    if _numba_available():  # the fused kernels (bit-identical); compiled or loaded first
+        for name in ("dummyData-a080", "dummyData-a160"):
+            x, s, c = single(to_arrays(load_scenario(DATA / f"{name}.csv")))
+            smp(x, s, c, kernels="numba")
+            fns[f"smp, {name}, one run, Numba"] = clock(
+                lambda x=x, s=s, c=c: smp(x, s, c, kernels="numba")
+            )
+        fns["smp, SOE-Pol-Comp, 1,000 members, Numba"] = clock(
+            lambda: smp(xs, ss, cs, kernels="numba")
+        )
     xe, se, ce = batch(to_arrays(load_scenario("emission-standards")), 10_000)
     fns["eum, emission-standards, 10,000 members, NumPy"] = clock(lambda: eum(xe, se, ce))
     try:

@@ -76,13 +76,15 @@ if TYPE_CHECKING:
     BackendName = str
 else:
     ModelName = Literal[tuple(sorted(ENGINE_TITLES))]
-    KernelName = Literal["numpy", "jax"]
+    KernelName = Literal["numpy", "jax", "numba"]
     SampleMethod = Literal["lhs", "sobol", "random"]
     BackendName = Literal["local", "processes", "dask"]
 
 KernelsOption = Annotated[
     KernelName,
-    typer.Option("--kernels", help="Array backend of the eum kernels: numpy or jax."),
+    typer.Option(
+        "--kernels", help="Kernels: numpy, jax (eum only) or numba (smp only, bit-identical)."
+    ),
 ]
 ReportOption = Annotated[
     Path | None,
@@ -694,13 +696,21 @@ def _write_table(table: Any, fmt: str) -> None:
 
 
 def _kernel_options(model: str, kernels: str) -> dict[str, Any]:
-    """Engine options selecting the array backend (only ``eum`` has JAX kernels)."""
-    if kernels not in ("numpy", "jax"):
-        _fail([Problem("--kernels", f"must be numpy or jax, got {kernels!r}")])
+    """Engine options selecting the kernels (JAX for ``eum``, Numba for ``smp``)."""
+    only = {"jax": "eum", "numba": "smp"}
+    if kernels not in ("numpy", *only):
+        _fail([Problem("--kernels", f"must be numpy, jax or numba, got {kernels!r}")])
     if kernels == "numpy":
         return {}
-    if model != "eum":
-        _fail([Problem("--kernels", f"jax kernels exist for the eum model only, not {model}")])
+    if model != only[kernels]:
+        _fail(
+            [
+                Problem(
+                    "--kernels",
+                    f"{kernels} kernels exist for the {only[kernels]} model only, not {model}",
+                )
+            ]
+        )
     return {"kernels": kernels}
 
 

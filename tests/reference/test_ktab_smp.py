@@ -31,6 +31,17 @@ KTAB = Path(__file__).parent.parent / "data" / "ktab"
 
 Arrays = tuple[np.ndarray, np.ndarray, np.ndarray, tuple[str, ...]]
 
+_HAS_NUMBA = smp_mod._numba_available()
+# The NumPy kernels are the reference; the fused Numba kernels must give the same bits.
+KERNELS = [
+    pytest.param("numpy", id="numpy"),
+    pytest.param(
+        "numba",
+        id="numba",
+        marks=pytest.mark.skipif(not _HAS_NUMBA, reason="numba not installed (extra 'fast')"),
+    ),
+]
+
 
 def _load(name: str) -> Arrays:
     a = to_arrays(load_scenario(KTAB / f"{name}.csv"))
@@ -73,13 +84,14 @@ CASES = [
 ]
 
 
+@pytest.mark.parametrize("kernels", KERNELS)
 @pytest.mark.parametrize(("name", "ktab_steps"), CASES)
-def test_reproduces_ktab_history(name: str, ktab_steps: int) -> None:
+def test_reproduces_ktab_history(name: str, ktab_steps: int, kernels: str) -> None:
     x, s, c, ids = _load(name)
     steps, names, pos, prob = _parse_history(KTAB / f"{name}.history.txt")
     assert steps == ktab_steps
     assert names == list(ids)
-    res = run_smp(x, s, c)
+    res = run_smp(x, s, c, kernels=kernels)
     assert res.steps == steps
     assert int(res.member_steps[0]) == steps  # type: ignore[index]
     p = res.positions[0]  # (T+1, n, D)
@@ -125,10 +137,11 @@ def _assert_clean(res: Any, n: int, d: int) -> None:
         assert np.array_equal(p[b, t:], np.broadcast_to(p[b, t], p[b, t:].shape))
 
 
+@pytest.mark.parametrize("kernels", KERNELS)
 @pytest.mark.parametrize(("name", "steps"), CLEAN)
-def test_other_ktab_inputs_run_cleanly(name: str, steps: int | None) -> None:
+def test_other_ktab_inputs_run_cleanly(name: str, steps: int | None, kernels: str) -> None:
     x, s, c, _ = _load(name)
-    res = run_smp(x, s, c)
+    res = run_smp(x, s, c, kernels=kernels)
     _assert_clean(res, x.shape[1], x.shape[2])
     if steps is not None:
         assert res.steps == steps
@@ -143,9 +156,11 @@ def _smp_example() -> tuple[Arrays, dict[str, Any]]:
     return arrays, dict(scen.options["smp"])
 
 
-def test_smp_example_xml_runs_with_its_options() -> None:
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_smp_example_xml_runs_with_its_options(kernels: str) -> None:
     # KTAB's smpExample.xml: MarkovIncentive, Stochastic, PropCbc, an IdealAdjustment matrix
     (x, s, c, ids), opts = _smp_example()
+    opts["Kernels"] = kernels
     assert opts["StateTransitions"] == "Stochastic"
     res = run_smp(x, s, c, actor_ids=ids, **opts)  # seeded by its prngSeed
     _assert_clean(res, 5, 3)
@@ -172,29 +187,31 @@ def _perturbed(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.nd
     return xb, sb, cb
 
 
-def test_batch_equals_singles() -> None:
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_batch_equals_singles(kernels: str) -> None:
     xb, sb, cb = _perturbed(6)
-    res = run_smp(xb, sb, cb)
+    res = run_smp(xb, sb, cb, kernels=kernels)
     assert res.member_steps is not None
     assert res.steps == int(res.member_steps.max())
     for k in range(xb.shape[0]):
-        one = run_smp(xb[k : k + 1], sb[k : k + 1], cb[k : k + 1])
+        one = run_smp(xb[k : k + 1], sb[k : k + 1], cb[k : k + 1], kernels=kernels)
         t = one.steps
         assert int(res.member_steps[k]) == t
         assert np.array_equal(res.positions[k, : t + 1], one.positions[0])
         assert np.array_equal(res.extras["win_prob"][k, : t + 1], one.extras["win_prob"][0])
         assert np.array_equal(res.forecast[k], one.forecast[0])
     # chunking the batch (a tiny memory bound) changes nothing
-    small = run_smp(xb, sb, cb, max_memory_mb=0.01)
+    small = run_smp(xb, sb, cb, max_memory_mb=0.01, kernels=kernels)
     assert np.array_equal(small.positions, res.positions)
     _assert_clean(res, xb.shape[1], xb.shape[2])
 
 
-def test_stochastic_transitions_are_reproducible() -> None:
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_stochastic_transitions_are_reproducible(kernels: str) -> None:
     xb, sb, cb = _perturbed(4, seed=1)
 
     def run(seed: int, **kw: Any) -> Any:
-        return run_smp(xb, sb, cb, rng=np.random.default_rng(seed), **kw)
+        return run_smp(xb, sb, cb, rng=np.random.default_rng(seed), kernels=kernels, **kw)
 
     a = run(7, StateTransitions="Stochastic")
     b = run(7, state_transitions="stochastic", max_memory_mb=0.01)
@@ -285,6 +302,31 @@ def test_every_option_value_runs_cleanly() -> None:
             _assert_clean(res, x.shape[1], x.shape[2])
 
 
+@pytest.mark.skipif(not _HAS_NUMBA, reason="numba not installed (extra 'fast')")
+def test_numba_kernels_equal_numpy_for_every_option_value() -> None:
+    # every value of every model option (each voting rule, commitment, bargaining model, PCE,
+    # victory model ...) on a perturbed batch: the fused kernels give the reference's bits
+    xb, sb, cb = _perturbed(3, seed=4)
+    for e in smp_mod._ENUMS:
+        if e.snake == "kernels":
+            continue
+        for _, ktab, _ in e.values:
+            kw = {e.ktab: ktab, "max_steps": 8}
+            a = run_smp(xb, sb, cb, rng=np.random.default_rng(5), **kw)
+            b = run_smp(xb, sb, cb, rng=np.random.default_rng(5), Kernels="Numba", **kw)
+            assert np.array_equal(a.positions, b.positions), (e.ktab, ktab)
+            assert np.array_equal(a.extras["win_prob"], b.extras["win_prob"]), (e.ktab, ktab)
+            assert np.array_equal(a.forecast, b.forecast), (e.ktab, ktab)
+
+
+def test_numba_kernels_fall_back_to_numpy_with_a_warning(monkeypatch: Any) -> None:
+    x, s, c, _ = _load("dummyData_3Dim")
+    monkeypatch.setattr(smp_mod, "_numba_available", lambda: False)
+    with pytest.warns(RuntimeWarning, match="needs numba"):
+        res = run_smp(x, s, c, kernels="numba")
+    assert np.array_equal(res.positions, run_smp(x, s, c).positions)
+
+
 def test_max_steps_caps_the_run() -> None:
     x, s, c, _ = _load("SOE-Pol-Comp")
     res = run_smp(x, s, c, max_steps=5)
@@ -313,7 +355,8 @@ def test_engine_is_registered() -> None:
     assert spec.options["max_steps"] == 100
 
 
-def test_cli_json_reproduces_soe_pol_comp() -> None:
+@pytest.mark.parametrize("kernels", KERNELS)
+def test_cli_json_reproduces_soe_pol_comp(kernels: str) -> None:
     """``factions run SOE-Pol-Comp.csv --model smp --json`` prints KTAB's trajectory."""
     import json
 
@@ -321,7 +364,8 @@ def test_cli_json_reproduces_soe_pol_comp() -> None:
 
     from factions.cli import app
 
-    r = CliRunner().invoke(app, ["run", str(KTAB / "SOE-Pol-Comp.csv"), "--model", "smp", "--json"])
+    csv = str(KTAB / "SOE-Pol-Comp.csv")
+    r = CliRunner().invoke(app, ["run", csv, "--model", "smp", "--json", "--kernels", kernels])
     assert r.exit_code == 0, r.output
     data = json.loads(r.stdout)
     steps, names, pos, _ = _parse_history(KTAB / "SOE-Pol-Comp.history.txt")
@@ -331,3 +375,14 @@ def test_cli_json_reproduces_soe_pol_comp() -> None:
         for d, issue in enumerate(issues):
             ours = [f"{v:5.1f}".strip() for v in data["issues"][issue]["positions"][name]]
             assert ours == pos[a][d], (name, issue)
+
+
+def test_cli_numba_kernels_are_for_smp_only() -> None:
+    from typer.testing import CliRunner
+
+    from factions.cli import app
+
+    r = CliRunner().invoke(app, ["run", "soe-reform", "--model", "eum", "--kernels", "numba"])
+    assert r.exit_code == 2
+    assert "--kernels" in r.output
+    assert "smp model only" in r.output

@@ -96,6 +96,8 @@ Toolkit for Behavioral Analysis (KTAB)" and "Multidimensional Bargaining using K
 
 from __future__ import annotations
 
+import dataclasses
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -267,6 +269,15 @@ _ENUMS: tuple[_EnumOption, ...] = (
         "ktab",
         "PWCompInterp: the receiver's weight; KTAB uses c_i * sigma_j, 'receiver' c_j * sigma_j",
     ),
+    # Implementation (not a model choice): the results are the same to the last bit.
+    _EnumOption(
+        "kernels",
+        "Kernels",
+        (("numpy", "NumPy", ()), ("numba", "Numba", ())),
+        "numpy",
+        "implementation of the hot passes: 'numpy' (the reference) or 'numba' (fused compiled "
+        "loops, bit-identical; needs the 'fast' extra, else NumPy with a warning)",
+    ),
 )
 
 _NUMERIC: tuple[tuple[str, str, float | int, str], ...] = (
@@ -302,6 +313,7 @@ class SMPOptions:
     bargain_order: str = "sq_first"
     rcvr_prob: str = "ktab"
     pwcomp_weight: str = "ktab"
+    kernels: str = "numpy"
     max_steps: int = 100
     min_steps: int = 2
     stop_ratio: float = 0.02
@@ -477,6 +489,21 @@ def _sqsum_dims(diff: Callable[[int], FloatArray], n_dims: int) -> FloatArray:
 # Kernels
 
 
+def _numba() -> Any:
+    """The fused Numba kernels (``Kernels="numba"``), imported on first use."""
+    from factions.engines import _smp_numba
+
+    return _smp_numba
+
+
+def _numba_available() -> bool:
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
 def bs_util(d: FloatArray, r: FloatArray | float) -> FloatArray:
     """[E2] ``SMPModel::bsUtil``: utility of normalised distance ``d`` for risk attitude ``r``."""
     one_m = 1.0 - d
@@ -527,13 +554,19 @@ def vote(rule: str, w: FloatArray | float, u1: FloatArray, u2: FloatArray) -> Fl
     raise ValueError(f"unknown voting rule {rule!r}")
 
 
-def _coalitions(u: FloatArray, w: FloatArray, rule: str) -> FloatArray:
+def _coalitions(u: FloatArray, w: FloatArray, rule: str, fused: bool = False) -> FloatArray:
     """[E4] ``Model::coalitions``: ``C[g, i, j]`` from utilities ``u[g, voter, option]``.
 
     ``w[g, voter]`` are the voting weights. Voters are summed in index order, from ``1e-8``.
     KTAB scans ``j < i`` and puts the negative votes for (i:j) into ``C[j, i]``; that equals
     the positive votes for (j:i) for every rule except ASymProsp, which is treated separately.
     """
+    if fused:
+        nb = _numba()
+        out: FloatArray = nb.coalitions(
+            np.ascontiguousarray(u), np.ascontiguousarray(w), nb.RULES[rule]
+        )
+        return out
     g, k, m = u.shape
     v = np.empty((g, k, m, m))  # v[g, k, i, j], C-contiguous for the sequential sum over k
     if rule == "proportional":
@@ -645,7 +678,7 @@ def pce(c: FloatArray, vpm: str, pcem: str) -> FloatArray:
 
 def scalar_pce(u: FloatArray, w: FloatArray, opts: SMPOptions) -> FloatArray:
     """``Model::scalarPCE``: [E4]-[E6] for utilities ``u[g, voter, option]``, weights ``w``."""
-    c = _coalitions(u, w, opts.voting_rule)
+    c = _coalitions(u, w, opts.voting_rule, opts.kernels == "numba")
     return pce(c, opts.victory_prob, opts.pce_model)
 
 
@@ -846,13 +879,21 @@ class _Static:
 def _utilities(
     pos: FloatArray, ideal: FloatArray, st: _Static, opts: SMPOptions
 ) -> tuple[FloatArray, FloatArray, FloatArray]:
-    """[E1], [E2], [E7] ``SMPState::setAllAUtil``: ``(U[b, h, i, j], R[b, i], d[b, i, j])``."""
+    """[E1], [E2], [E7] ``SMPState::setAllAUtil``: ``(U[b, h, i, j], R[b, i], d[b, i, j])``.
+
+    With ``Kernels="numba"`` the first item is not U but its factors ``(B, 2, n, n)``: ``d``
+    and ``R^h[b, h, i]``, with ``U[b, h, i, j] = u(d[b, i, j], R^h[b, h, i])`` [E2], which the
+    fused kernels evaluate where they need it (see :func:`_own_utils`).
+    """
     d = _bv_diff(ideal, pos, st.sal, st.ssq)
     rn = bs_util(d, 0.0)
-    c = _coalitions(rn, st.cap, opts.voting_rule)
+    fused = opts.kernels == "numba"
+    c = _coalitions(rn, st.cap, opts.voting_rule, fused)
     p = pce(c, opts.victory_prob, opts.pce_model)
     r = big_r_from_prob(p, opts.big_r_range)
     rh = est_nra(r[:, :, None], r[:, None, :], opts.big_r_adjust)  # (B, h, i)
+    if fused:  # U is computed on the fly from its factors by the fused kernels
+        return np.stack([d, rh], axis=1), r, d
     one_m = (1.0 - d)[:, None, :, :]
     dd = d[:, None, :, :]
     rr = rh[:, :, :, None]
@@ -860,6 +901,15 @@ def _utilities(
     if np.any(d > 1.0):  # round-off can push d slightly above 1
         u = np.where(dd <= 1.0, u, one_m * (1.0 + rr))
     return u, r, d
+
+
+def _own_utils(u: FloatArray, opts: SMPOptions) -> FloatArray:
+    """``own[b, i, j] = U[b, i, i, j]``: each actor's utility of each actor's position."""
+    if opts.kernels == "numba":
+        out: FloatArray = _numba().own_utils(u)
+        return out
+    own: FloatArray = np.diagonal(u, axis1=1, axis2=2).swapaxes(1, 2)
+    return own
 
 
 def _unique(pos: FloatArray, tol: float) -> tuple[BoolArray, BoolArray]:
@@ -947,42 +997,51 @@ def _bcn(
     ar = np.arange(n)
     offdiag = ~np.eye(n, dtype=bool)
     # --- [E8] from each challenger's own view: h = k = i, for every target j -------------
-    dg_hi = np.diagonal(u, axis1=1, axis2=2)  # [b, j, h] = U[b, h, h, j]
-    own = np.swapaxes(dg_hi, 1, 2)  # own[b, i, j] = U[b, i, i, j]
+    own = _own_utils(u, opts)  # own[b, i, j] = U[b, i, i, j]
     phij = np.empty((bsz, n, n))
     edu = np.empty((bsz, n, n))
     uii = np.diagonal(own, axis1=1, axis2=2)  # (B, i)
-    uji_all = np.swapaxes(np.diagonal(u, axis1=1, axis2=3), 1, 2)  # [b, i, j] = U[b, i, j, i]
-    ujj_all = np.diagonal(u, axis1=2, axis2=3)  # [b, i, j] = U[b, i, j, j]
     # challengers in blocks of about 2**16 contest-third-party cells, to stay in cache
     block = max(1, min(block, 2**16 // max(1, bsz * n * n)))
-    keep_all = (
-        ~(ar[:, None, None] == ar[None, :, None]) & ~(ar[None, :, None] == ar[None, None, :])
-    ).astype(np.float64)  # keep[i, n, j]: n is neither i nor j
-    for lo in range(0, n, block):
-        hi = min(n, lo + block)
-        sl = slice(lo, hi)
-        ub = u[:, sl]  # ub[b, i, n, j] = U[b, i, n, j]: layout (B, i, third party n, target j)
-        ph, ed = _prob_edu(
-            opts,
-            wch=st.wch[:, None, :, None],
-            sig_j=st.sig[:, None, :],
-            w_i=st.wch[:, sl, None],
-            w_j=st.wch[:, None, :],
-            uii=uii[:, sl, None],
-            uij=own[:, sl, :],
-            uji=uji_all[:, sl, :],
-            ujj=ujj_all[:, sl, :],
-            uki=uii[:, sl, None],
-            ukj=own[:, sl, :],
-            uni=uji_all[:, sl, :, None],  # U[b, i, n, i]
-            unj=ub,
-            unn=ujj_all[:, sl, :, None],  # U[b, i, n, n]
-            keep=keep_all[sl][None],
-            axis=2,
+    if opts.kernels == "numba":  # the whole loop below in one fused pass
+        nb = _numba()
+        phij, edu = nb.challenges(
+            u,
+            st.wch,
+            st.sig,
+            nb.RULES[opts.voting_rule],
+            nb.COMMITS[opts.third_party_commit],
         )
-        phij[:, sl] = ph
-        edu[:, sl] = ed
+    else:
+        uji_all = np.swapaxes(np.diagonal(u, axis1=1, axis2=3), 1, 2)  # U[b, i, j, i]
+        ujj_all = np.diagonal(u, axis1=2, axis2=3)  # [b, i, j] = U[b, i, j, j]
+        keep_all = (
+            ~(ar[:, None, None] == ar[None, :, None]) & ~(ar[None, :, None] == ar[None, None, :])
+        ).astype(np.float64)  # keep[i, n, j]: n is neither i nor j
+        for lo in range(0, n, block):
+            hi = min(n, lo + block)
+            sl = slice(lo, hi)
+            ub = u[:, sl]  # ub[b, i, n, j] = U[b, i, n, j]: (B, i, third party n, target j)
+            ph, ed = _prob_edu(
+                opts,
+                wch=st.wch[:, None, :, None],
+                sig_j=st.sig[:, None, :],
+                w_i=st.wch[:, sl, None],
+                w_j=st.wch[:, None, :],
+                uii=uii[:, sl, None],
+                uij=own[:, sl, :],
+                uji=uji_all[:, sl, :],
+                ujj=ujj_all[:, sl, :],
+                uki=uii[:, sl, None],
+                ukj=own[:, sl, :],
+                uni=uji_all[:, sl, :, None],  # U[b, i, n, i]
+                unj=ub,
+                unn=ujj_all[:, sl, :, None],  # U[b, i, n, n]
+                keep=keep_all[sl][None],
+                axis=2,
+            )
+            phij[:, sl] = ph
+            edu[:, sl] = ed
     # --- [E9] best target ----------------------------------------------------------------
     ok = (edu > opts.min_sig_edu) & offdiag
     score = np.where(ok, edu, -np.inf)
@@ -1004,7 +1063,10 @@ def _bcn(
     else:
         # receiver's view: h = j, k = i for the chosen pairs (i, best_i)
         jj = best
-        u_j = u[bidx, jj]  # (B, i, a, col) = U[b, j_i, a, col]
+        if opts.kernels == "numba":  # from U's factors (d, R^h), as _utilities computes U
+            u_j = bs_util(u[:, 0][:, None], u[:, 1][bidx, jj][:, :, :, None])
+        else:
+            u_j = u[bidx, jj]  # (B, i, a, col) = U[b, j_i, a, col]
         ii = np.broadcast_to(ar, (bsz, n))
 
         def at(a: IntArray, col: IntArray) -> FloatArray:
@@ -1061,7 +1123,6 @@ def _bcn(
             g_pj = (wi[:, :, None] * b_ij + wj[:, :, None] * b_jj) / wsum
         else:
             raise ValueError(f"unknown BargnModel {opts.bargn_model!r}")
-    n_g = g_init.shape[1]
     # --- [E11] value of each bargain's state to each actor a ---------------------------
     own_r = r[:, None, :]  # posUtil uses the actor's own R
 
@@ -1072,14 +1133,17 @@ def _bcn(
 
     u_init = pos_util(g_pi)
     u_rcvr = pos_util(g_pj)
-    # terms[b, :, g, a]: uInit, uRcvr, then own[a, n] for n in order, 0 for init and rcvr
-    terms = np.empty((bsz, n + 2, n_g, n))
-    terms[:, 0] = u_init
-    terms[:, 1] = u_rcvr
-    keep = (ar[None, :, None] != g_init[:, None, :]) & (ar[None, :, None] != g_rcvr[:, None, :])
     own_t = np.swapaxes(own, 1, 2)  # own_t[b, n, a] = U[b, a, a, n]
-    np.multiply(own_t[:, :, None, :], keep[:, :, :, None], out=terms[:, 2:])
-    val_b = _seqsum(terms, axis=1) / n  # (B, g, a)
+    if opts.kernels == "numba":
+        val_b = _numba().bargain_values(
+            u_init,
+            u_rcvr,
+            np.ascontiguousarray(own_t),
+            np.ascontiguousarray(g_init),
+            np.ascontiguousarray(g_rcvr),
+        )
+    else:
+        val_b = _bargain_values(u_init, u_rcvr, own_t, g_init, g_rcvr, ar, n)
     val_sq = _seqsum(np.ascontiguousarray(own_t), axis=1) / n  # (B, a)
     # each actor's options: SQ + bargains involving it
     inv = g_has[:, None, :] & (
@@ -1114,6 +1178,27 @@ def _bcn(
         is_init = g_init[bm, gm] == km
         new_pos[bm, km] = np.where(is_init[:, None], g_pi[bm, gm], g_pj[bm, gm])
     return new_pos
+
+
+def _bargain_values(
+    u_init: FloatArray,
+    u_rcvr: FloatArray,
+    own_t: FloatArray,
+    g_init: IntArray,
+    g_rcvr: IntArray,
+    ar: IntArray,
+    n: int,
+) -> FloatArray:
+    """[E11] ``val_b[b, g, a]``: the mean over actors of a's utility after bargain g."""
+    bsz, n_g, _ = u_init.shape
+    # terms[b, :, g, a]: uInit, uRcvr, then own[a, n] for n in order, 0 for init and rcvr
+    terms = np.empty((bsz, n + 2, n_g, n))
+    terms[:, 0] = u_init
+    terms[:, 1] = u_rcvr
+    keep = (ar[None, :, None] != g_init[:, None, :]) & (ar[None, :, None] != g_rcvr[:, None, :])
+    np.multiply(own_t[:, :, None, :], keep[:, :, :, None], out=terms[:, 2:])
+    out: FloatArray = _seqsum(terms, axis=1) / n  # (B, g, a)
+    return out
 
 
 def _new_ideals(ideal: FloatArray, pos: FloatArray, acc: FloatArray | None) -> FloatArray:
@@ -1207,7 +1292,7 @@ def _run_chunk(
     pos = x.copy()
     ideal = x.copy()
     u, r, _ = _utilities(pos, ideal, st, opts)
-    wp, fc = _win_prob(np.diagonal(u, axis1=1, axis2=2).swapaxes(1, 2), pos, st, opts)
+    wp, fc = _win_prob(_own_utils(u, opts), pos, st, opts)
     hist = [pos.copy()]
     hist_wp = [wp]
     forecast = fc
@@ -1231,7 +1316,7 @@ def _run_chunk(
         new_pos = _bcn(cur_pos, cur_ideal, cur_u, cur_r, sub, opts, draws, block)
         new_ideal = _new_ideals(cur_ideal, new_pos, sub.acc)
         new_u, new_r, _ = _utilities(new_pos, new_ideal, sub, opts)
-        own = np.diagonal(new_u, axis1=1, axis2=2).swapaxes(1, 2)
+        own = _own_utils(new_u, opts)
         wp_a, fc_a = _win_prob(own, new_pos, sub, opts)
         full_pos = hist[-1].copy()
         full_pos[active] = new_pos
@@ -1248,8 +1333,11 @@ def _run_chunk(
         done = (t >= opts.max_steps) | ((t >= opts.min_steps) & quiet)
         keep = ~done
         active = active[keep]
-        cur_pos, cur_ideal = new_pos[keep], new_ideal[keep]
-        cur_u, cur_r = new_u[keep], new_r[keep]
+        if keep.all():  # no copies of the U tensor while every member runs
+            cur_pos, cur_ideal, cur_u, cur_r = new_pos, new_ideal, new_u, new_r
+        else:
+            cur_pos, cur_ideal = new_pos[keep], new_ideal[keep]
+            cur_u, cur_r = new_u[keep], new_r[keep]
     return hist, hist_wp, forecast, steps
 
 
@@ -1298,6 +1386,14 @@ def run_smp(
     (1, (3, 1), True)
     """
     opts = parse_options(options)
+    if opts.kernels == "numba" and not _numba_available():
+        warnings.warn(
+            "smp: Kernels='numba' needs numba (pip install 'factions[fast]'); "
+            "running the NumPy kernels instead (same results, slower)",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+        opts = dataclasses.replace(opts, kernels="numpy")
     x = np.asarray(x, dtype=np.float64)
     s = np.asarray(s, dtype=np.float64)
     c = np.asarray(c, dtype=np.float64)
