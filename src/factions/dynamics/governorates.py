@@ -73,7 +73,7 @@ BoolArray = NDArray[np.bool_]
 
 #: Formation enumerates the 2^L coalitions of a council's lists.
 MAX_COUNCIL_LISTS = 16
-_FLOOR = 1e-6  # a base share of 0 becomes this (a list that stands can win votes)
+_FLOOR = 5e-4  # a base share below this becomes this, as in the fit (share_floor)
 
 
 @dataclass(frozen=True)
@@ -120,7 +120,7 @@ def governorate_vote_shares(
     Parameters
     ----------
     base
-        ``(B, G, n)`` or ``(G, n)`` the base shares (floored at 1e-6 where a party stands).
+        ``(B, G, n)`` or ``(G, n)`` the base shares (floored at 5e-4, the fit's floor).
     incumbent
         ``(G, n)`` who sat in each council's government.
     record
