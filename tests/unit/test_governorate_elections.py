@@ -158,3 +158,32 @@ def test_the_step_writes_only_what_it_declares_and_is_off_by_default() -> None:
     assert seen == {"councils"}
     default = simulate_batch(load_scenario("iraq-2008"), "eum", rng=np.random.default_rng(0))
     assert default.councils == []
+
+
+def test_district_base_incumbents_and_record_are_checked(minimal: dict[str, Any]) -> None:
+    import copy
+
+    from factions.errors import ScenarioError
+    from factions.scenario.io import parse_scenario
+
+    def problems(district: dict[str, Any]) -> list[str]:
+        data = copy.deepcopy(minimal)
+        dist = {"id": "d", "name": "D", "seats": 5, **district}
+        data["events"] = [
+            {"id": "vote", "date": "2009-01-31", "name": "Vote", "kind": "election",
+             "election": {"body": "council", "districts": [dist]}},
+        ]  # fmt: skip
+        with pytest.raises(ScenarioError) as info:
+            parse_scenario(data)
+        return [str(p) for p in info.value.problems]
+
+    assert problems({"base": {"zed": 0.5}}) == [
+        "events.0.election.districts.0.base.zed: unknown actor 'zed'"
+    ]
+    assert problems({"incumbents": ["a", "zed"]}) == [
+        "events.0.election.districts.0.incumbents.1: unknown actor 'zed'"
+    ]
+    (msg,) = problems({"record": 2})
+    assert msg.startswith("events.0.election.districts.0.record:")
+    (msg,) = problems({"base": {"a": 1.5}})
+    assert msg.startswith("events.0.election.districts.0.base.a:")
