@@ -112,6 +112,10 @@ def test_per_governorate_seats_power_and_government(run: Any) -> None:
     summed = ge.council.seats.sum(1).astype(float)
     whole = shapley_shubik(summed, np.floor(summed.sum(-1) / 2) + 1)
     assert not np.allclose(whole[:, None, :], ge.council.power)
+    # The election is recorded like the elections step's: votes = shares x council size.
+    ((_, el),) = run.elections
+    np.testing.assert_allclose(el.votes, ge.shares * sizes[None, :, None])
+    np.testing.assert_array_equal(el.seats, ge.seats)
     # The seats resource is each contestant's share of all council seats.
     i = ge.actor_ids.index("siic")
     k = run.kinds.index("seats")

@@ -17,7 +17,8 @@ districts is a governorate council:
    each council forms (``dynamics.council_formation``). Lists are ordered for connectedness on
    the first issue (members' mean position, weighted by electoral capability).
 4. **Feedback**: each contestant's ``seats`` resource becomes its share of all council seats
-   (0-100), as in the ``elections`` step; the election is also recorded in ``elections``.
+   (0-100), as in the ``elections`` step; the election is also recorded in ``elections``
+   (votes: each governorate's shares times its council size).
 """
 
 from __future__ import annotations
@@ -142,7 +143,10 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
         councils.append(
             (month.t, GovernorateElection(ev.id, ids, arr.actor_ids, shares, lists, full, seats_i))
         )
-        held.append((month.t, ElectionResult(ev.id, shares, seats_i, lists, ids)))
+        # Votes in the record: each governorate's shares times its council size (no
+        # turnout is known), so that votes summed over governorates weigh councils by size.
+        votes = shares * council[None, :, None].astype(np.float64)
+        held.append((month.t, ElectionResult(ev.id, votes, seats_i, lists, ids)))
         total = seats_i.sum(axis=(1, 2))
         share = seats_i.sum(axis=1) / np.maximum(total, 1)[:, None]
         k_seats = ctx.kind("seats", month)
