@@ -73,6 +73,7 @@ BoolArray = NDArray[np.bool_]
 
 #: Formation enumerates the 2^L coalitions of a council's lists.
 MAX_COUNCIL_LISTS = 16
+_CHUNK = 1 << 22  # elements per block of rows x coalitions x lists in formation
 _FLOOR = 5e-4  # a base share below this becomes this, as in the fit (share_floor)
 
 
@@ -225,39 +226,26 @@ def council_outcome(
     ok = total > 0
     if ok.any():
         power[ok] = shapley_shubik(w[ok], quota[ok])
-    # Every coalition of the n lists as a bit mask (K = 2^n).
-    masks = ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1).astype(bool)  # (K, n)
-    player = w > 0  # (R, n)
-    member = masks[None] & player[:, None, :]  # (R, K, n) players only
-    valid = (masks[None] == member).all(-1)  # coalitions of players only
-    wt = np.einsum("rkn,rn->rk", member.astype(np.float64), w)
-    win = (wt >= quota[:, None]) & valid & ok[:, None]
+    if formation not in ("mcw", "baron_ferejohn"):
+        raise ValueError(f"formation must be 'mcw' or 'baron_ferejohn', got {formation!r}")
     pos = np.repeat(position, g, axis=0)  # (R, n), rows are b * g + k
-    big = np.inf
-    lo = np.where(member, pos[:, None, :], big).min(-1)
-    hi = np.where(member, pos[:, None, :], -big).max(-1)
-    inside = (pos[:, None, :] > lo[..., None]) & (pos[:, None, :] < hi[..., None])
-    connected = ~(inside & player[:, None, :] & ~member).any(-1)
-    if formation == "mcw":
-        # Axelrod: connected, winning, and losing if either end member leaves.
-        is_lo = member & (pos[:, None, :] == lo[..., None])
-        is_hi = member & (pos[:, None, :] == hi[..., None])
-        w_lo = np.where(is_lo, w[:, None, :], 0.0).sum(-1)
-        w_hi = np.where(is_hi, w[:, None, :], 0.0).sum(-1)
-        cand = win & connected & (wt - w_lo < quota[:, None]) & (wt - w_hi < quota[:, None])
-    elif formation == "baron_ferejohn":
+    prop = np.full(len(w), -1, dtype=np.int64)
+    if formation == "baron_ferejohn":
         if rng is None:
             raise ValueError("rng is required for baron_ferejohn formation")
-        p = w / np.maximum(total[:, None], 1.0)
-        u = rng.random(len(w))[:, None]
-        prop = np.minimum((np.cumsum(p, -1) <= u).sum(-1), n - 1)
-        has = np.take_along_axis(member, prop[:, None, None].repeat(1 << n, 1), -1)[..., 0]
-        cand = win & has
-    else:
-        raise ValueError(f"formation must be 'mcw' or 'baron_ferejohn', got {formation!r}")
-    score = np.where(cand, wt, np.inf)
-    best = np.argmin(score, axis=-1)  # least weight; ties: lowest bit mask
-    found = np.isfinite(score.min(-1))
+        # Recognition in proportion to seats.
+        cum = np.cumsum(w, -1)
+        u = rng.random(len(w))[:, None] * total[:, None]
+        above = cum > u
+        prop = np.where(above.any(-1), np.argmax(above, -1), np.argmax(w, -1))
+    # Every coalition of the n lists as a bit mask (K = 2^n); rows in chunks (memory).
+    masks = ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1).astype(bool)  # (K, n)
+    best = np.zeros(len(w), dtype=np.int64)
+    found = np.zeros(len(w), dtype=bool)
+    step = max(1, _CHUNK // ((1 << n) * n))
+    for r0 in range(0, len(w), step):
+        sl = slice(r0, r0 + step)
+        best[sl], found[sl] = _form(w[sl], quota[sl], ok[sl], pos[sl], prop[sl], masks, formation)
     gov = masks[best] & found[:, None]
     if formation == "baron_ferejohn":
         proposer = np.where(found, prop, -1)
@@ -269,3 +257,37 @@ def council_outcome(
         government=gov.reshape(b, g, n),
         proposer=np.asarray(proposer, dtype=np.int64).reshape(b, g),
     )
+
+
+def _form(
+    w: FloatArray,
+    quota: FloatArray,
+    ok: BoolArray,
+    pos: FloatArray,
+    prop: IntArray,
+    masks: BoolArray,
+    formation: str,
+) -> tuple[IntArray, BoolArray]:
+    """The government per row: the index of its bit mask, and whether one was found."""
+    player = w > 0  # (R, n)
+    member = masks[None] & player[:, None, :]  # (R, K, n) players only
+    valid = (masks[None] == member).all(-1)  # coalitions of players only
+    wt = np.einsum("rkn,rn->rk", member.astype(np.float64), w)
+    win = (wt >= quota[:, None]) & valid & ok[:, None]
+    if formation == "mcw":
+        lo = np.where(member, pos[:, None, :], np.inf).min(-1)
+        hi = np.where(member, pos[:, None, :], -np.inf).max(-1)
+        inside = (pos[:, None, :] > lo[..., None]) & (pos[:, None, :] < hi[..., None])
+        connected = ~(inside & player[:, None, :] & ~member).any(-1)
+        # Axelrod: connected, winning, and losing if either end member leaves.
+        is_lo = member & (pos[:, None, :] == lo[..., None])
+        is_hi = member & (pos[:, None, :] == hi[..., None])
+        w_lo = np.where(is_lo, w[:, None, :], 0.0).sum(-1)
+        w_hi = np.where(is_hi, w[:, None, :], 0.0).sum(-1)
+        cand = win & connected & (wt - w_lo < quota[:, None]) & (wt - w_hi < quota[:, None])
+    else:
+        has = np.take_along_axis(member, prop[:, None, None].repeat(masks.shape[0], 1), -1)
+        cand = win & has[..., 0]
+    score = np.where(cand, wt, np.inf)
+    best = np.asarray(np.argmin(score, axis=-1), dtype=np.int64)  # least weight; ties: lowest mask
+    return best, np.asarray(np.isfinite(score.min(-1)))

@@ -133,3 +133,33 @@ def test_baron_ferejohn_formateur_drawn_by_seats_buys_the_cheapest_partners() ->
     assert (gov[out.proposer[:, 0] == 2] == [False, True, True]).all()
     # Recognition probability by seats: a party's chance of governing.
     np.testing.assert_allclose(gov.mean(0), [20 / 41, 21 / 41, 1.0], atol=0.02)
+
+
+def _brute_mcw(seats: np.ndarray, pos: np.ndarray, quota: float) -> float:
+    """The least weight of a minimal connected winning coalition, by plain enumeration."""
+    n, best = len(seats), np.inf
+    players = [i for i in range(n) if seats[i] > 0]
+    for mask in range(1, 1 << n):
+        c = [i for i in range(n) if mask >> i & 1]
+        if any(seats[i] == 0 for i in c):
+            continue
+        wt = sum(seats[i] for i in c)
+        lo, hi = min(pos[i] for i in c), max(pos[i] for i in c)
+        if wt < quota or any(lo < pos[j] < hi for j in players if j not in c):
+            continue
+        ends = [i for i in c if pos[i] in (lo, hi)]
+        if all(wt - sum(seats[i] for i in ends if pos[i] == e) < quota for e in (lo, hi)):
+            best = min(best, wt)
+    return best
+
+
+def test_formation_in_chunks_matches_plain_enumeration() -> None:
+    rng = np.random.default_rng(5)
+    b, n = 600, 10  # two chunks of rows at 2^10 coalitions x 10 lists
+    votes = rng.dirichlet(np.full(n, 0.7), size=(b, 1))
+    pos = rng.random((b, n))
+    out = council_outcome(votes, np.array([41]), pos, rule="dhondt")
+    for r in (0, 1, 300, 450, 599):
+        s = out.seats[r, 0]
+        gov = out.government[r, 0]
+        assert s[gov].sum() == _brute_mcw(s, pos[r], 21.0)
