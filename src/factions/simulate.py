@@ -79,6 +79,7 @@ class Trajectory:
     growth: FloatArray  # (B, T+1, n, n): each pair's arms-race growth rate
     rivals: NDArray[np.bool_]  # (B, T+1, n, n)
     elections: list[tuple[int, ElectionResult]] = field(default_factory=list)
+    councils: list[tuple[int, Any]] = field(default_factory=list)
     race_parts: FloatArray | None = None  # (B, n, n, 3) at the horizon (bounded steps)
     budget: FloatArray | None = None  # (B, T, n) money left each month (bounded steps)
     threat: FloatArray | None = None  # (B, T, n) contest threat felt (bounded steps)
@@ -628,6 +629,7 @@ def simulate_batch(
         growth=stack("growth"),
         rivals=stack("rivals"),
         elections=elections,
+        councils=list(month.councils),
         race_parts=month.race,
         budget=stack("budget") if len(rec.get("budget", ())) == steps_n else None,
         threat=stack("threat") if len(rec.get("threat", ())) == steps_n else None,

@@ -44,7 +44,7 @@ def _changed(before: Month, after: Month) -> set[str]:
         if f.name in ("state", "t"):
             continue
         a, b = getattr(before, f.name), getattr(after, f.name)
-        same = a == b if f.name == "elections" else np.array_equal(a, b)
+        same = a == b if f.name in ("elections", "councils") else np.array_equal(a, b)
         if not same:
             out.add(f.name)
     return out

@@ -498,6 +498,27 @@ class District(_Sourced):
             "multiplies the actor's electoral capability in this district."
         ),
     )
+    base: dict[Identifier, Annotated[float, _in_range(0.0, 1.0)]] = Field(
+        default_factory=dict,
+        description=(
+            "governorate_elections step: each actor's share of the vote (or seats) at the "
+            "previous election here, where known; actors not named share what is left by "
+            "local electoral capability."
+        ),
+    )
+    incumbents: list[Identifier] = Field(
+        default_factory=list,
+        description="governorate_elections step: the actors in the council's government.",
+    )
+    record: float = Field(
+        default=0.0,
+        ge=-1,
+        le=1,
+        description=(
+            "governorate_elections step: the voters' verdict on the council's record on "
+            "security and services, from -1 (blame) to 1 (credit)."
+        ),
+    )
 
 
 class Election(_Model):
@@ -686,6 +707,13 @@ class Dynamics(_Model):
     )
     alignment_scale: float = Field(
         default=0.1, gt=0, description="Alignment step: the logit scale of partners' value."
+    )
+    council_formation: Literal["mcw", "baron_ferejohn"] = Field(
+        default="mcw",
+        description=(
+            "governorate_elections step: how each council forms its government (minimal "
+            "connected winning, or Baron-Ferejohn with recognition by seats)."
+        ),
     )
     steps: list[Identifier] | None = Field(
         default=None,
@@ -1121,6 +1149,14 @@ def reference_problems(raw: Any) -> list[Problem]:
                                 f"events.{i}.election.districts.{j}.strength.{a}",
                                 problems,
                             )
+                    base = dist.get("base") if isinstance(dist, Mapping) else None
+                    for a in base if isinstance(base, Mapping) else ():
+                        p_b = f"events.{i}.election.districts.{j}.base.{a}"
+                        _known(a, actors, "actor", p_b, problems)
+                    inc = dist.get("incumbents") if isinstance(dist, Mapping) else None
+                    for k, a in enumerate(inc if isinstance(inc, list) else ()):
+                        p_i = f"events.{i}.election.districts.{j}.incumbents.{k}"
+                        _known(a, actors, "actor", p_i, problems)
         changes = ev.get("changes")
         if not isinstance(changes, list):
             continue

@@ -25,6 +25,7 @@ from factions.steps.alignment import ALIGNMENT
 from factions.steps.base import Context, Month, Step
 from factions.steps.bounded import BOUNDED_PATRONAGE, BOUNDED_SEQUENCE, FORCES, KYDD_BELIEFS
 from factions.steps.coupling import COUPLING
+from factions.steps.governorates import GOVERNORATE_ELECTIONS
 from factions.steps.standard import (
     ALLIANCES,
     BARGAINING,
@@ -51,7 +52,7 @@ STEPS: dict[str, Step] = {
     s.name: s
     for s in (
         CAPABILITY, BARGAINING, PATRONAGE, SECURITY, ALLIANCES, EVENTS, ELECTIONS,
-        BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS, ALIGNMENT, COUPLING,
+        BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS, ALIGNMENT, COUPLING, GOVERNORATE_ELECTIONS,
     )
 }  # fmt: skip
 

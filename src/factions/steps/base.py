@@ -75,6 +75,8 @@ class Month:
         ``(B, n, n)`` the probability that each actor leans on each other (``alignment``).
     coupled
         ``(B, D)`` the forecast the ``coupling`` step last applied.
+    councils
+        The governorate elections held so far (``governorate_elections``), with the month.
     """
 
     state: State
@@ -94,6 +96,7 @@ class Month:
     race: FloatArray | None = None
     lean: FloatArray | None = None
     coupled: FloatArray | None = None
+    councils: tuple[tuple[int, Any], ...] = ()
 
     def with_resource(self, kind: str, values: FloatArray) -> Month:
         """A copy with one resource column of the state replaced."""

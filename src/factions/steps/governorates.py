@@ -1,0 +1,172 @@
+"""The ``governorate_elections`` step: elections by governorate with a council in each.
+
+Opt-in (not in the standard sequence): a scenario puts ``governorate_elections`` in
+``dynamics.steps`` in place of ``elections``. For each election that falls due, each of its
+districts is a governorate council:
+
+1. **Shares** by :func:`factions.dynamics.governorates.governorate_vote_shares`: the base is
+   the district's ``base`` (previous result, where known; the actors not named share what is
+   left by local electoral capability, ``c^{el}_i * strength_gi``), incumbency from
+   ``incumbents``, the retrospective term from ``record``, and the capability term (clients'
+   votes, patronage money) from electoral capability; Dirichlet noise. Coefficients: the
+   built-in ``elections`` calibration (docs/calibration.md has the mapping) and judgments.
+2. **Lists**: allies whose tie exceeds ``joint_list_threshold`` run one joint list (as in the
+   ``elections`` step); a list's share is its members' sum.
+3. **Councils** by :func:`factions.dynamics.governorates.council_outcome`: seats by the
+   election's rule in each governorate, Shapley-Shubik power per council, and the government
+   each council forms (``dynamics.council_formation``). Lists are ordered for connectedness on
+   the first issue (members' mean position, weighted by electoral capability).
+4. **Feedback**: each contestant's ``seats`` resource becomes its share of all council seats
+   (0-100), as in the ``elections`` step; the election is also recorded in ``elections``
+   (votes: each governorate's shares times its council size).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TypeVar
+
+import numpy as np
+from numpy.typing import NDArray
+
+from factions.dynamics.governorates import (
+    MAX_COUNCIL_LISTS,
+    CouncilOutcome,
+    council_outcome,
+    fitted_coefficients,
+    governorate_vote_shares,
+)
+from factions.dynamics.voting import ElectionResult, components, hare_split
+from factions.errors import Problem, ScenarioError
+from factions.scenario.schema import value_of
+from factions.steps.base import Context, Month, Step
+from factions.steps.standard import capabilities
+
+__all__ = ["GOVERNORATE_ELECTIONS", "GovernorateElection"]
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int64]
+_T = TypeVar("_T", bound=np.generic)
+
+
+@dataclass(frozen=True)
+class GovernorateElection:
+    """One election by governorate, per member.
+
+    ``shares`` ``(B, G, n)`` each contestant's vote share per governorate; ``lists`` ``(B, n)``
+    the list each ran on (its lowest-index member); ``council`` the councils' seats, power and
+    governments per list (indexed by the list's lowest-index member); ``seats`` ``(B, G, n)``
+    the seats each contestant holds.
+    """
+
+    event: str
+    district_ids: tuple[str, ...]
+    actor_ids: tuple[str, ...]
+    shares: FloatArray
+    lists: IntArray
+    council: CouncilOutcome
+    seats: IntArray
+
+
+def _gov_elections(month: Month, ctx: Context) -> Month:
+    held, councils = list(month.elections), list(month.councils)
+    arr = ctx.arrays
+    a_idx = {a: i for i, a in enumerate(arr.actor_ids)}
+    n = arr.n
+    for ev in ctx.events.get(month.t, []):
+        el = ev.election
+        if el is None:
+            continue
+        st = month.state
+        c = capabilities(month, ctx)[..., 1]  # (B, n) electoral
+        contest = np.zeros(n, dtype=bool)
+        names = el.contestants or [
+            a.id for a in ctx.scenario.actors if a.kind not in ("foreign_state", "public")
+        ]
+        contest[[a_idx[a] for a in names]] = True
+        contest &= c.max(axis=0) > 0
+        if contest.sum() > MAX_COUNCIL_LISTS:
+            raise ScenarioError(
+                [Problem(f"events.{ev.id}.election.contestants",
+                         f"governorate_elections allows at most {MAX_COUNCIL_LISTS} "
+                         f"contestants, got {int(contest.sum())}")]
+            )  # fmt: skip
+        dists = el.districts
+        g = max(len(dists), 1)
+        council = np.array([d.seats for d in dists] or [el.seats or 1], dtype=np.int64)
+        ids = tuple(d.id for d in dists) or ("national",)
+        strength = np.ones((g, n))
+        given = np.zeros((g, n))
+        named = np.zeros((g, n), dtype=bool)
+        incumbent = np.zeros((g, n), dtype=bool)
+        record = np.zeros(g)
+        for k, d in enumerate(dists):
+            for a, v in d.strength.items():
+                strength[k, a_idx[a]] = value_of(v)
+            for a, v2 in d.base.items():
+                given[k, a_idx[a]] = float(v2)
+                named[k, a_idx[a]] = True
+            for a in d.incumbents:
+                incumbent[k, a_idx[a]] = True
+            record[k] = d.record
+        stands = contest[None] & (strength > 0)  # (G, n)
+        local = np.where(stands[None], c[:, None, :] * strength[None], 0.0)  # (B, G, n)
+        unnamed = np.where(named[None], 0.0, local)
+        left = np.clip(1.0 - given.sum(-1), 0.0, 1.0)[None, :, None]
+        fill = left * unnamed / np.maximum(unnamed.sum(-1, keepdims=True), 1e-300)
+        base = np.where(named[None], given[None], fill)
+        shares = governorate_vote_shares(
+            base, incumbent, record, c, stands, fitted_coefficients(), ctx.rng
+        )
+        joint = (st.ties > ctx.dynamics.joint_list_threshold) & contest[None, :, None]
+        lists = components(joint & contest[None, None, :])
+        onehot = (lists[:, :, None] == np.arange(n)[None, None, :]).astype(np.float64)
+        # Compress to the contestants (formation enumerates 2^L coalitions of lists).
+        idx = np.flatnonzero(contest)
+        list_shares = np.einsum("bgi,bil->bgl", shares, onehot)[..., idx]
+        weight = np.maximum(c, 1e-300)[:, :, None] * onehot  # (B, n, L)
+        pos = np.einsum("bi,bil->bl", st.x[..., 0], weight) / np.maximum(weight.sum(1), 1e-300)
+        out = council_outcome(
+            list_shares, council, pos[:, idx], rule=el.rule, first_divisor=el.first_divisor,
+            formation=ctx.dynamics.council_formation, rng=ctx.rng,
+        )  # fmt: skip
+        b = c.shape[0]
+        full = CouncilOutcome(
+            seats=_expand(out.seats, idx, n, 0),
+            power=_expand(out.power, idx, n, 0.0),
+            government=_expand(out.government, idx, n, False),
+            proposer=np.where(out.proposer >= 0, idx[np.maximum(out.proposer, 0)], -1),
+        )
+        member = (shares[:, :, :, None] * onehot[:, None, :, :]).transpose(0, 1, 3, 2)
+        seats = hare_split(member.reshape(-1, n), full.seats.reshape(-1)).reshape(b, g, n, n)
+        seats_i = np.asarray(seats.sum(axis=2), dtype=np.int64)
+        councils.append(
+            (month.t, GovernorateElection(ev.id, ids, arr.actor_ids, shares, lists, full, seats_i))
+        )
+        # Votes in the record: each governorate's shares times its council size (no
+        # turnout is known), so that votes summed over governorates weigh councils by size.
+        votes = shares * council[None, :, None].astype(np.float64)
+        held.append((month.t, ElectionResult(ev.id, votes, seats_i, lists, ids)))
+        total = seats_i.sum(axis=(1, 2))
+        share = seats_i.sum(axis=1) / np.maximum(total, 1)[:, None]
+        k_seats = ctx.kind("seats", month)
+        res = st.resources.copy()
+        res[..., k_seats] = np.where(contest[None], 100.0 * share, res[..., k_seats])
+        month = replace(month, state=replace(st, resources=res))
+    return replace(month, elections=tuple(held), councils=tuple(councils))
+
+
+def _expand(a: NDArray[_T], idx: IntArray, n: int, fill: object) -> NDArray[_T]:
+    out: NDArray[_T] = np.full((*a.shape[:-1], n), fill, dtype=a.dtype)
+    out[..., idx] = a
+    return out
+
+
+GOVERNORATE_ELECTIONS = Step(
+    "governorate_elections", _gov_elections,
+    frozenset({"resources.*", "state.ties", "state.x", "elections", "councils"}),
+    frozenset({"resources.seats", "elections", "councils"}),
+    "elections by governorate: logit shares (base, incumbency, record, capability) with "
+    "Dirichlet noise, joint lists, seats per council, council power and government "
+    "(dynamics/governorates.py)",
+)  # fmt: skip
