@@ -27,3 +27,15 @@ def test_backtest_page_draws_every_chart_offline(browser: Browser, tmp_path: Pat
     assert errors == []
     assert remote == []
     assert drawn == len(charts) == plots
+
+
+def test_backtest_page_uses_the_whole_width(browser: Browser, tmp_path: Path) -> None:
+    # The page has no table of contents: its content must not sit in the contents column
+    # of the run report's two-column grid (it did: 230 px wide at a 1280 px window).
+    result = backtest(load_cases(DEU), ["mean", "positions"], "dev")
+    out = write_backtest_report(result, tmp_path / "bt.html")
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(out.resolve().as_uri())
+    width = page.evaluate("document.querySelector('main').getBoundingClientRect().width")
+    page.close()
+    assert width > 1000

@@ -128,7 +128,7 @@ def render_calibration(fit: Fit) -> str:
 <style>{_CSS}</style>
 </head>
 <body>
-<div class="layout" style="display:block">
+<div class="layout single">
 <main>
 <header class="top"><h1>{title}</h1>
 <dl class="meta"><div><dt>Split</dt><dd>{escape(str(fit.split.get("kind")))}

@@ -58,6 +58,13 @@ def backtest_figures(result: Mapping[str, Any]) -> list[dict[str, Any]]:
     issues = result["issues"]
     ds = result["dataset"]
     rows = []
+
+    def pts(v: float | None) -> str | None:  # points on 0-100
+        return None if v is None else f"{v:.1f}"
+
+    def pct(v: float | None) -> str | None:  # a share
+        return None if v is None else f"{100 * v:.0f}%"
+
     for name in board:
         m = models[name]
         vs = m["vs_mean"]
@@ -65,16 +72,16 @@ def backtest_figures(result: Mapping[str, Any]) -> list[dict[str, Any]]:
             [
                 name,
                 m["kind"],
-                m["mae"],
-                m["rmse"],
-                m["median_ae"],
-                m["within_10"],
-                m["crps"],
-                None if vs is None else vs["mean_diff"],
+                pts(m["mae"]),
+                pts(m["rmse"]),
+                pts(m["median_ae"]),
+                pct(m["within_10"]),
+                pts(m["crps"]),
+                None if vs is None else f"{vs['mean_diff'] + 0.0:+.2f}",
                 None if vs is None else f"[{vs['ci_low']:+.2f}, {vs['ci_high']:+.2f}]",
                 None if vs is None else f"{vs['wins']}/{vs['losses']}",
-                m["coverage_50"],
-                m["coverage_90"],
+                pct(m["coverage_50"]),
+                pct(m["coverage_90"]),
             ]
         )
     figs = [
@@ -194,10 +201,10 @@ def backtest_figures(result: Mapping[str, Any]) -> list[dict[str, Any]]:
                 [
                     w["id"],
                     w["model"],
-                    w["forecast"],
-                    w["outcome"],
-                    w["reference_point"],
-                    w["abs_error"],
+                    pts(w["forecast"]),
+                    pts(w["outcome"]),
+                    pts(w["reference_point"]),
+                    pts(w["abs_error"]),
                     actors,
                 ]
             )
@@ -245,7 +252,7 @@ def render_backtest_html(result: Mapping[str, Any]) -> str:
 <style>{_CSS}</style>
 </head>
 <body>
-<div class="layout">
+<div class="layout single">
 <main>
 <header class="top">
 <h1>{escape(title)}</h1>

@@ -65,6 +65,7 @@ body{margin:0;font-family:system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica N
 sans-serif;font-size:15px;line-height:1.5;color:#1f2328;background:#f6f7f9}
 a{color:#0b5cad}
 .layout{display:grid;grid-template-columns:230px minmax(0,1fr);max-width:1480px;margin:0 auto}
+.layout.single{display:block}
 nav.toc{position:sticky;top:0;align-self:start;height:100vh;overflow:auto;padding:20px 14px;
 border-right:1px solid #e3e5e8;background:#fff;font-size:13px}
 nav.toc h2{font-size:12px;text-transform:uppercase;letter-spacing:.06em;color:#6a737d;
