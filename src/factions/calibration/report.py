@@ -13,10 +13,9 @@ from typing import Any
 
 import numpy as np
 
-from factions import __version__
 from factions.calibration.common import Fit
 from factions.report import _write_atomic
-from factions.report.html import _CSP, _CSS, _JS, _figure, embed_json, plotly_js, plotly_version
+from factions.report.html import _figure, page_html
 
 __all__ = ["calibration_figures", "render_calibration", "write_calibration_report"]
 
@@ -117,41 +116,24 @@ def render_calibration(fit: Fit) -> str:
         for name, h in fit.data.items()
     )
     title = f"Calibration: {escape(fit.target)}"
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
-<meta name="generator" content="factions {escape(__version__)}">
-<title>{title}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<div class="layout single">
-<main>
-<header class="top"><h1>{title}</h1>
-<dl class="meta"><div><dt>Split</dt><dd>{escape(str(fit.split.get("kind")))}
-{escape(str(fit.split.get("cutoff")))}</dd></div>
-<div><dt>Seed</dt><dd>{escape(str(fit.method.get("seed")))}</dd></div>
-<div><dt>Seconds</dt><dd>{fit.seconds:.1f}</dd></div></dl>
-<details class="about"><summary>Data</summary><ul>{files}</ul></details>
-</header>
-<section class="part" id="answers"><h2>Fit and held-out scores</h2>
-{body}
-</section>
-<footer>Written by factions {escape(__version__)}; docs/calibration.md explains the models,
-the mapping to the simulation and where they fail. Charts drawn by Plotly.js
-v{escape(plotly_version())} (MIT licence), inlined in this file: the page works offline.
-</footer>
-</main>
-</div>
-<script type="application/json" id="report-figures">{embed_json(figs)}</script>
-<script>{plotly_js()}</script>
-<script>{_JS}</script>
-</body>
-</html>
-"""
+    return page_html(
+        title=title,
+        header=(
+            f'<h1>{title}</h1>\n<dl class="meta"><div><dt>Split</dt><dd>'
+            f"{escape(str(fit.split.get('kind')))}\n{escape(str(fit.split.get('cutoff')))}"
+            f"</dd></div>\n<div><dt>Seed</dt><dd>{escape(str(fit.method.get('seed')))}</dd>"
+            f"</div>\n<div><dt>Seconds</dt><dd>{fit.seconds:.1f}</dd></div></dl>\n"
+            f'<details class="about"><summary>Data</summary><ul>{files}</ul></details>'
+        ),
+        body=(
+            '<section class="part" id="answers"><h2>Fit and held-out scores</h2>\n'
+            f"{body}\n</section>"
+        ),
+        figures=figs,
+        note="; docs/calibration.md explains the models,\nthe mapping to the simulation "
+        "and where they fail",
+        what="page",
+    )
 
 
 def write_calibration_report(fit: Fit, out: Path) -> Path:

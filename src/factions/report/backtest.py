@@ -12,8 +12,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from factions import __version__
-from factions.report.html import _CSP, _CSS, _JS, _figure, embed_json, plotly_js, plotly_version
+from factions.report.html import _figure, page_html
 
 __all__ = ["backtest_figures", "render_backtest_html", "write_backtest_report"]
 
@@ -241,39 +240,16 @@ def render_backtest_html(result: Mapping[str, Any]) -> str:
         f"<div><dt>Issues</dt><dd>{ds['n_issues']}</dd></div>"
         f"<div><dt>Capability rule</dt><dd>{escape(str(ds['capability']))}</dd></div>"
     )
-    return f"""<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta http-equiv="Content-Security-Policy" content="{_CSP}">
-<meta name="generator" content="factions {escape(__version__)}">
-<title>{escape(title)}</title>
-<style>{_CSS}</style>
-</head>
-<body>
-<div class="layout single">
-<main>
-<header class="top">
-<h1>{escape(title)}</h1>
-<dl class="meta">{meta}</dl>
-</header>
-<section class="part" id="backtest"><h2>Backtest</h2>
-<p class="intro">Every model's forecasts scored against the observed outcomes
-(see docs/validation.md for the method).</p>
-{body}
-</section>
-<footer>Written by factions {escape(__version__)}. Charts drawn by Plotly.js
-v{escape(plotly_version())} (MIT licence), inlined in this file: the report works offline.
-</footer>
-</main>
-</div>
-<script type="application/json" id="report-figures">{embed_json(figs)}</script>
-<script>{plotly_js()}</script>
-<script>{_JS}</script>
-</body>
-</html>
-"""
+    return page_html(
+        title=escape(title),
+        header=f'<h1>{escape(title)}</h1>\n<dl class="meta">{meta}</dl>',
+        body=(
+            '<section class="part" id="backtest"><h2>Backtest</h2>\n<p class="intro">Every '
+            "model's forecasts scored against the observed outcomes\n(see docs/validation.md "
+            f"for the method).</p>\n{body}\n</section>"
+        ),
+        figures=figs,
+    )
 
 
 def write_backtest_report(result: Mapping[str, Any], out: Path) -> Path:

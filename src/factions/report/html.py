@@ -387,6 +387,35 @@ def render_html(
         )
     kind = "an ensemble" if view.kind == "ensemble" else "a single run"
     title = escape(s.metadata.title)
+    return page_html(
+        title=f"{title}: {escape(view.label)}",
+        header=(
+            f"<h1>{title}</h1>\n"
+            f'<dl class="meta"><div><dt>Report of</dt><dd>{kind}</dd></div>{meta}</dl>\n{about}'
+        ),
+        body="".join(body),
+        figures=list(figures),
+        toc=(
+            f'<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>{"".join(toc)}</ol></nav>'
+        ),
+    )
+
+
+def page_html(
+    *,
+    title: str,
+    header: str,
+    body: str,
+    figures: Sequence[Any],
+    toc: str | None = None,
+    note: str = "",
+    what: str = "report",
+) -> str:
+    """One self-contained, offline page (the run report, the backtest and calibration
+    pages): ``title``, ``header`` and ``body`` are HTML already escaped by the caller;
+    ``figures`` go in as JSON for the page's script to draw; without a ``toc`` the content
+    spans the page."""
+    layout = '<div class="layout">' + toc if toc is not None else '<div class="layout single">'
     return f"""<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -394,21 +423,18 @@ def render_html(
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="{_CSP}">
 <meta name="generator" content="factions {escape(__version__)}">
-<title>{title}: {escape(view.label)}</title>
+<title>{title}</title>
 <style>{_CSS}</style>
 </head>
 <body>
-<div class="layout">
-<nav class="toc" aria-label="Contents"><h2>Contents</h2><ol>{"".join(toc)}</ol></nav>
+{layout}
 <main>
 <header class="top">
-<h1>{title}</h1>
-<dl class="meta"><div><dt>Report of</dt><dd>{kind}</dd></div>{meta}</dl>
-{about}
+{header}
 </header>
-{"".join(body)}
-<footer>Written by factions {escape(__version__)}. Charts drawn by Plotly.js
-v{escape(plotly_version())} (MIT licence), inlined in this file: the report works offline.
+{body}
+<footer>Written by factions {escape(__version__)}{note}. Charts drawn by Plotly.js
+v{escape(plotly_version())} (MIT licence), inlined in this file: the {what} works offline.
 </footer>
 </main>
 </div>
