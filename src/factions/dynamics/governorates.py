@@ -47,9 +47,7 @@ voting. *American Economic Review* 95(4), 981-1004.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Literal
 
 import numpy as np
@@ -96,14 +94,15 @@ class VoteCoefficients:
 def fitted_coefficients() -> VoteCoefficients:
     """The built-in ``elections`` calibration's beta_prev, gamma_incumbent and kappa, with
     the judgment priors gamma_retro = 0.3 and lam = 0.3."""
-    text = (resources.files("factions.calibration") / "builtin" / "elections.json").read_text()
-    c = json.loads(text)["coefficients"]
+    from factions.calibration.store import load_calibration  # cached; no import cycle
+
+    cal = load_calibration("elections")
     return VoteCoefficients(
-        beta=float(c["beta_prev"]["estimate"]),
-        gamma_incumbent=float(c["gamma_incumbent"]["estimate"]),
+        beta=float(cal.coefficient("beta_prev")["estimate"]),
+        gamma_incumbent=float(cal.coefficient("gamma_incumbent")["estimate"]),
         gamma_retro=0.3,
         lam=0.3,
-        kappa=float(c["kappa"]["estimate"]),
+        kappa=float(cal.coefficient("kappa")["estimate"]),
     )
 
 

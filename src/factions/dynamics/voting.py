@@ -27,6 +27,7 @@ Iraq, Law No. 36 of 2008 on provincial, district and sub-district council electi
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -83,6 +84,24 @@ def hare_split(votes: FloatArray, seats: IntArray) -> IntArray:
     return np.asarray(base + extra.astype(np.int64))
 
 
+def district_arrays(
+    election: Election, actor_ids: Sequence[str]
+) -> tuple[NDArray[np.int64], FloatArray, tuple[str, ...]]:
+    """An election's districts as arrays: seats ``(D,)``, each actor's relative local
+    strength ``(D, n)`` (default 1) and the district ids; one national district when the
+    election names none."""
+    n = len(actor_ids)
+    if not election.districts:
+        return np.array([election.seats or 1], dtype=np.int64), np.ones((1, n)), ("national",)
+    a_idx = {a: i for i, a in enumerate(actor_ids)}
+    seats = np.array([d.seats for d in election.districts], dtype=np.int64)
+    strength = np.ones((len(seats), n))
+    for k, dist in enumerate(election.districts):
+        for a, v in dist.strength.items():
+            strength[k, a_idx[a]] = value_of(v)
+    return seats, strength, tuple(d.id for d in election.districts)
+
+
 def hold_election(
     event_id: str,
     election: Election,
@@ -105,18 +124,7 @@ def hold_election(
         ``(n,)`` which actors run.
     """
     b, n = electoral.shape
-    a_idx = {a: i for i, a in enumerate(actor_ids)}
-    if election.districts:
-        seats_d = np.array([d.seats for d in election.districts], dtype=np.int64)
-        strength = np.ones((len(seats_d), n))
-        for k, dist in enumerate(election.districts):
-            for a, v in dist.strength.items():
-                strength[k, a_idx[a]] = value_of(v)
-        ids = tuple(d.id for d in election.districts)
-    else:
-        seats_d = np.array([election.seats or 1], dtype=np.int64)
-        strength = np.ones((1, n))
-        ids = ("national",)
+    seats_d, strength, ids = district_arrays(election, actor_ids)
     nd = len(seats_d)
     votes = electoral[:, None, :] * strength[None] * contestants[None, None, :]
     joint = (ties > joint_threshold) & contestants[None, :, None] & contestants[None, None, :]

@@ -36,11 +36,10 @@ from factions.dynamics.governorates import (
     fitted_coefficients,
     governorate_vote_shares,
 )
-from factions.dynamics.voting import ElectionResult, components, hare_split
+from factions.dynamics.voting import ElectionResult, components, district_arrays, hare_split
 from factions.errors import Problem, ScenarioError
-from factions.scenario.schema import value_of
 from factions.steps.base import Context, Month, Step
-from factions.steps.standard import capabilities
+from factions.steps.standard import capabilities, contestants
 
 __all__ = ["GOVERNORATE_ELECTIONS", "GovernorateElection"]
 
@@ -79,12 +78,7 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
             continue
         st = month.state
         c = capabilities(month, ctx)[..., 1]  # (B, n) electoral
-        contest = np.zeros(n, dtype=bool)
-        names = el.contestants or [
-            a.id for a in ctx.scenario.actors if a.kind not in ("foreign_state", "public")
-        ]
-        contest[[a_idx[a] for a in names]] = True
-        contest &= c.max(axis=0) > 0
+        contest = contestants(el, ctx, c)
         if contest.sum() > MAX_COUNCIL_LISTS:
             raise ScenarioError(
                 [Problem(f"events.{ev.id}.election.contestants",
@@ -92,17 +86,13 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
                          f"contestants, got {int(contest.sum())}")]
             )  # fmt: skip
         dists = el.districts
-        g = max(len(dists), 1)
-        council = np.array([d.seats for d in dists] or [el.seats or 1], dtype=np.int64)
-        ids = tuple(d.id for d in dists) or ("national",)
-        strength = np.ones((g, n))
+        council, strength, ids = district_arrays(el, arr.actor_ids)
+        g = len(council)
         given = np.zeros((g, n))
         named = np.zeros((g, n), dtype=bool)
         incumbent = np.zeros((g, n), dtype=bool)
         record = np.zeros(g)
         for k, d in enumerate(dists):
-            for a, v in d.strength.items():
-                strength[k, a_idx[a]] = value_of(v)
             for a, v2 in d.base.items():
                 given[k, a_idx[a]] = float(v2)
                 named[k, a_idx[a]] = True

@@ -9,12 +9,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 import numpy as np
+from numpy.typing import NDArray
 
 from factions.dynamics import alliances, clientele, dilemma, power
 from factions.dynamics.events import apply_changes
 from factions.dynamics.voting import hold_election
-from factions.scenario.schema import MAX_MAGNITUDE
+from factions.scenario.schema import MAX_MAGNITUDE, Election
 from factions.steps.base import Context, FloatArray, Month, Step
+
+BoolArray = NDArray[np.bool_]
 
 __all__ = [
     "ALLIANCES",
@@ -122,23 +125,30 @@ def _events(month: Month, ctx: Context) -> Month:
     return replace(month, state=apply_changes(month.state, ctx.changes[month.t], ctx.arrays))
 
 
+def contestants(election: Election, ctx: Context, electoral: FloatArray) -> BoolArray:
+    """``(n,)``: who runs in ``election``: its ``contestants``, or every actor that is not a
+    foreign state or the public; in either case only actors with some electoral capability
+    in some member (``electoral`` is ``(B, n)``)."""
+    arr = ctx.arrays
+    names = election.contestants or [
+        a.id for a in ctx.scenario.actors if a.kind not in ("foreign_state", "public")
+    ]
+    contest = np.zeros(arr.n, dtype=bool)
+    contest[[arr.actor_ids.index(a) for a in names]] = True
+    runs: BoolArray = contest & (electoral.max(axis=0) > 0)
+    return runs
+
+
 def _elections(month: Month, ctx: Context) -> Month:
     held = list(month.elections)
-    scenario, arr = ctx.scenario, ctx.arrays
-    a_idx = {a: i for i, a in enumerate(arr.actor_ids)}
-    n = arr.n
+    arr = ctx.arrays
     for ev in ctx.events.get(month.t, []):
         if ev.election is None:
             continue
         st = month.state
         k_seats = ctx.kind("seats", month)
         c = capabilities(month, ctx)
-        contest = np.zeros(n, dtype=bool)
-        names = ev.election.contestants or [
-            a.id for a in scenario.actors if a.kind not in ("foreign_state", "public")
-        ]
-        contest[[a_idx[a] for a in names]] = True
-        contest &= c[..., 1].max(axis=0) > 0
+        contest = contestants(ev.election, ctx, c[..., 1])
         result = hold_election(
             ev.id, ev.election, arr.actor_ids, c[..., 1], st.ties, contest,
             joint_threshold=ctx.dynamics.joint_list_threshold,
