@@ -10,18 +10,17 @@ machine and its load. Target (issue 9): under 60 s on 2 cores. Data: the project
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
 from pathlib import Path
-
-import numpy as np
 
 from factions.backtest.cases import load_cases
 from factions.backtest.runner import ALL_MODELS, backtest
 
 DATA = Path(__file__).parents[1] / "tests" / "data" / "deu3" / "deu3-dev.csv"
+
+
+from _machine import machine_line  # noqa: E402 (this folder is on sys.path)
 
 
 def main() -> None:
@@ -40,12 +39,7 @@ def main() -> None:
         n = result["dataset"]["n_issues"]
         for m in ALL_MODELS:
             per_model[m].append(result["models"][m]["seconds"])
-    load = os.getloadavg()
-    print(
-        f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}; "
-        f"load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-    )
+    print(machine_line())
     print(f"{len(lib.scenarios)} proposals, {n} scored issues; median of {args.repeat}")
     print("| model | seconds |\n|---|---|")
     for m in ALL_MODELS:

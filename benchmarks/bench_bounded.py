@@ -14,13 +14,12 @@ test suite runs a 1,000-member slice (tests/unit/test_bounded.py).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import time
 from typing import Any
 
 import numpy as np
 import yaml
+from _machine import machine_line
 
 from factions.dynamics.state import initial_state
 from factions.ensemble.sampling import (
@@ -75,7 +74,7 @@ def main() -> None:
     print(f"largest excess of fighters over pool: {worst_over:.3g} (<= 0 means within)")
     print(f"smallest budget left in any month: {worst_budget:.3g} (>= 0 means solvent)")
     print(f"wall per chunk (s): {', '.join(f'{w:.1f}' for w in walls)}; total {sum(walls):.1f}")
-    print(f"machine: {platform.platform()}, {os.cpu_count()} CPUs; load: {os.getloadavg()}")
+    print(machine_line())
     if worst_over > 1e-9 or worst_budget < -1e-9:
         raise SystemExit("bounds violated")
 

@@ -13,8 +13,6 @@ CPU time is the steadier figure).
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import resource
 import statistics
 import subprocess
@@ -30,6 +28,9 @@ try:
 finally:
     sys.stderr.write(f"\\nMAXRSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}\\n")
 """
+
+
+from _machine import machine_line  # noqa: E402 (this folder is on sys.path)
 
 
 def run_once(target: str, bootstrap: int) -> tuple[float, float, float]:
@@ -65,12 +66,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--bootstrap", type=int, default=200)
     args = parser.parse_args()
-    load = os.getloadavg()
-    print(
-        f"Machine: {platform.processor() or platform.machine()}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}; load average before: "
-        f"{load[0]:.2f} {load[1]:.2f} {load[2]:.2f}"
-    )
+    print(machine_line() + " (before the runs)")
     print()
     print("| target | bootstrap | wall s (median) | CPU s (median) | peak RSS MiB | runs |")
     print("|---|---:|---:|---:|---:|---:|")

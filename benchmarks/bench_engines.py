@@ -15,8 +15,6 @@ capabilities by up to +-10 %, from a fixed seed.
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
@@ -29,6 +27,9 @@ from factions.scenario.arrays import ScenarioArrays, to_arrays
 from factions.scenario.io import load_scenario
 
 DATA = Path(__file__).resolve().parents[1] / "tests" / "data" / "ktab"
+
+
+from _machine import machine_line  # noqa: E402 (this folder is on sys.path)
 
 
 def batch(a: ScenarioArrays, b: int, seed: int = 0) -> tuple[np.ndarray, ...]:
@@ -91,18 +92,7 @@ def main() -> None:
     except ImportError:  # jax is optional
         pass
 
-    cpu = platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    print(
-        f"Machine: {platform.node()}, {cpu}, {os.cpu_count()} CPUs, "
-        f"Python {platform.python_version()}, NumPy {np.__version__}"
-    )
+    print(machine_line())
     print()
     print(f"| case | target | seconds (median of {args.repeat}) |")
     print("|---|---|---|")

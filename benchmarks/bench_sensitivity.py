@@ -15,14 +15,14 @@ Prints a Markdown table for docs/benchmarks.md:
 from __future__ import annotations
 
 import argparse
-import os
-import platform
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from _machine import machine_line
 
 
 def command_seconds(runs: int) -> float:
@@ -69,9 +69,7 @@ def main() -> None:
     ap.add_argument("--skip-regression", action="store_true", help="Skip the slow reference.")
     args = ap.parse_args()
     times = [command_seconds(args.runs) for _ in range(args.repeat)]
-    load = os.getloadavg()
-    print(f"machine: {platform.processor() or platform.machine()}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}; load average {load[0]:.1f}")  # fmt: skip
+    print(machine_line())
     print()
     print("| step | members | seconds |")
     print("|---|---|---|")

@@ -32,7 +32,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_all import load, machine
+from _machine import load, machine
 from bench_engines import DATA, batch, single
 from threadpoolctl import threadpool_limits
 
