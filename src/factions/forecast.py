@@ -389,6 +389,19 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
     ties: dict[str, list[float]] = {}
     security: dict[str, Any] = {}
     ever_rival = traj.rivals[0].any(axis=0)
+
+    def pair_entry(i: int, j: int, stable: bool, reason: str) -> dict[str, Any]:
+        """A rival pair's armed capability, beliefs and race series, and its verdict."""
+        return {
+            "armed": {ids[i]: _floats(traj.capability[0, :, i, 2]),
+                      ids[j]: _floats(traj.capability[0, :, j, 2])},
+            "belief": {f"{ids[i]} about {ids[j]}": _floats(traj.belief[0, :, i, j]),
+                       f"{ids[j]} about {ids[i]}": _floats(traj.belief[0, :, j, i])},
+            "growth": _floats(traj.growth[0, :, i, j]),
+            "stable": stable,
+            "verdict": reason,
+        }  # fmt: skip
+
     for i in range(n):
         for j in range(i + 1, n):
             series = traj.ties[0, :, i, j]
@@ -397,16 +410,9 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
             if traj.race_parts is not None:  # the bounded steps: the contest's verdict
                 parts = traj.race_parts[0, i, j]
                 if parts[2] > 0 and traj.capability[0, 0, [i, j], 2].min() > 0:
-                    stable, reason = contest_verdict(ids[i], ids[j], parts)
-                    security[f"{ids[i]}|{ids[j]}"] = {
-                        "armed": {ids[i]: _floats(traj.capability[0, :, i, 2]),
-                                  ids[j]: _floats(traj.capability[0, :, j, 2])},
-                        "belief": {f"{ids[i]} about {ids[j]}": _floats(traj.belief[0, :, i, j]),
-                                   f"{ids[j]} about {ids[i]}": _floats(traj.belief[0, :, j, i])},
-                        "growth": _floats(traj.growth[0, :, i, j]),
-                        "stable": stable,
-                        "verdict": reason,
-                    }  # fmt: skip
+                    security[f"{ids[i]}|{ids[j]}"] = pair_entry(
+                        i, j, *contest_verdict(ids[i], ids[j], parts)
+                    )
             elif ever_rival[i, j] and (
                 traj.capability[0, 0, i, 2] > 0 and traj.capability[0, 0, j, 2] > 0
             ):
@@ -420,15 +426,7 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
                 v = dilemma.verdict(
                     ids[i], ids[j], p_ij, p_ji, mutual, fear=cfg.fear, restraint=cfg.restraint
                 )
-                security[f"{ids[i]}|{ids[j]}"] = {
-                    "armed": {ids[i]: _floats(traj.capability[0, :, i, 2]),
-                              ids[j]: _floats(traj.capability[0, :, j, 2])},
-                    "belief": {f"{ids[i]} about {ids[j]}": _floats(traj.belief[0, :, i, j]),
-                               f"{ids[j]} about {ids[i]}": _floats(traj.belief[0, :, j, i])},
-                    "growth": _floats(traj.growth[0, :, i, j]),
-                    "stable": v.stable,
-                    "verdict": v.reason,
-                }  # fmt: skip
+                security[f"{ids[i]}|{ids[j]}"] = pair_entry(i, j, v.stable, v.reason)
     out["alliances"] = ties
     index = balance.balance_index(traj.ties[0], tie_tolerance=0.05)
 
