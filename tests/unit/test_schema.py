@@ -232,3 +232,14 @@ def test_json_schema_covers_every_section() -> None:
     ):
         assert key in schema["properties"]
     assert schema["additionalProperties"] is False
+
+
+@pytest.mark.parametrize(
+    "field", ["prize", "pool_factor", "unit_cost", "greed", "obs_noise", "alignment_scale"]
+)
+def test_the_opt_in_steps_coefficients_have_an_upper_bound(field: str) -> None:
+    # Every coefficient has a range (issue 14): 1e308 would overflow the bounded steps.
+    from factions.scenario.schema import Dynamics
+
+    with pytest.raises(ValueError, match=field):
+        Dynamics.model_validate({field: 1e308})

@@ -671,10 +671,16 @@ class Dynamics(_Model):
     )
     bargaining_rounds: int = Field(default=1, ge=1, le=100, description="Engine rounds per month.")
     prize: float = Field(
-        default=4.0, gt=0, description="Bounded steps: the stake fought over, per unit of pool."
+        default=4.0,
+        gt=0,
+        le=1000,
+        description="Bounded steps: the stake fought over, per unit of pool.",
     )
     pool_factor: float = Field(
-        default=2.0, ge=1, description="Bounded steps: recruitable pool per initial fighter."
+        default=2.0,
+        ge=1,
+        le=100,
+        description="Bounded steps: recruitable pool per initial fighter.",
     )
     recruit_rate: Rate = Field(
         default=0.1, description="Bounded steps: share of the free pool recruitable per month."
@@ -686,13 +692,19 @@ class Dynamics(_Model):
         default=0.3, description="Bounded steps: share of a surplus of fighters stood down a month."
     )
     unit_cost: float = Field(
-        default=0.05, gt=0, description="Bounded steps: money per new fighter (index points)."
+        default=0.05,
+        gt=0,
+        le=100,
+        description="Bounded steps: money per new fighter (index points).",
     )
     greed: float = Field(
-        default=0.5, ge=0, description="Bounded steps: a greedy type's extra recruiting (Kydd)."
+        default=0.5,
+        ge=0,
+        le=10,
+        description="Bounded steps: a greedy type's extra recruiting (Kydd).",
     )
     obs_noise: float = Field(
-        default=0.05, gt=0, description="Bounded steps: noise of an observed move, per pool."
+        default=0.05, gt=0, le=10, description="Bounded steps: noise of an observed move, per pool."
     )
     budget_issue: Identifier | None = Field(
         default=None,
@@ -706,7 +718,7 @@ class Dynamics(_Model):
         description="Coupling step: the issue whose outcome scales outside powers' protection.",
     )
     alignment_scale: float = Field(
-        default=0.1, gt=0, description="Alignment step: the logit scale of partners' value."
+        default=0.1, gt=0, le=100, description="Alignment step: the logit scale of partners' value."
     )
     council_formation: Literal["mcw", "baron_ferejohn"] = Field(
         default="mcw",
