@@ -622,21 +622,13 @@ def run(
 ) -> None:
     """Run a model on a scenario and print the forecast."""
     from factions._threads import single_blas_thread
-    from factions.engines import ENGINES
     from factions.scenario.io import dumps_scenario
     from factions.simulate import simulate
 
     _check_report_target(report)
     if fmt == "parquet" and sys.stdout.isatty():
         _fail([Problem("--format", "parquet is binary: redirect it (> run.parquet)")])
-    if model not in ENGINES:
-        _fail(
-            [
-                Problem(
-                    "--model", f"unknown model '{model}' (available: {', '.join(sorted(ENGINES))})"
-                )
-            ]
-        )
+    # --model is checked by typer against factions.catalog (tested equal to the registry).
     from factions.backtest.cli import is_deu_path, run_deu
 
     if is_deu_path(scenario):  # a DEU III file: one scenario per proposal
