@@ -363,13 +363,24 @@ def validate(
             for p in e.problems:
                 err.print(f"{f}: {p}", markup=False)
             continue
-        out.print(
-            f"{f}: valid ({len(s.actors)} actors, {len(s.issues)} issues, "
-            f"{len(s.stances)} stances, {len(s.events)} events, {len(s.questions)} questions)",
-            markup=False,
+        counts = ", ".join(
+            _count(len(items), noun)
+            for items, noun in (
+                (s.actors, "actor"),
+                (s.issues, "issue"),
+                (s.stances, "stance"),
+                (s.events, "event"),
+                (s.questions, "question"),
+            )
         )
+        out.print(f"{f}: valid ({counts})", markup=False)
     if bad:
         raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _count(n: int, noun: str) -> str:
+    """``1 issue``, ``2 issues``."""
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
 @app.command()

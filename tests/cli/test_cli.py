@@ -55,6 +55,16 @@ def test_validate_ok(tmp_path: Path) -> None:
     assert "iraq-2008: valid" in r.stdout
 
 
+def test_validate_counts_in_words(tmp_path: Path) -> None:
+    """One of a thing is singular: '1 issue', not '1 issues'."""
+    r = runner.invoke(app, ["new", "one", "--out", str(tmp_path)])
+    assert r.exit_code == 0, r.output
+    r = runner.invoke(app, ["validate", str(tmp_path / "one.yaml")])
+    assert r.exit_code == 0, r.output
+    assert "(3 actors, 1 issue, 3 stances, " in r.stdout
+    assert "1 issues" not in r.stdout
+
+
 def test_validate_reports_all_five_mistakes(tmp_path: Path) -> None:
     p = tmp_path / "broken.yaml"
     p.write_text(FIVE_MISTAKES)
