@@ -185,8 +185,11 @@ BOUNDED_STEPS = frozenset({"bounded_patronage", "forces", "kydd_beliefs"})
 
 def _default_prior(dyn: Dynamics, name: str, out: list[Structural]) -> None:
     """A bounded step's (or the ``clashes`` step's) coefficient: its judgment prior, when the
-    scenario runs the step."""
+    scenario runs the step and does not set the coefficient itself (a value the scenario
+    sets in ``dynamics`` is fixed; a range in ``dynamics.coefficients`` is sampled)."""
     steps = set(dyn.steps or ())
+    if name in dyn.model_fields_set:
+        return
     if name in BOUNDED_PRIORS and BOUNDED_STEPS & steps:
         value, low, high = BOUNDED_PRIORS[name]
     elif name in CLASH_PRIORS and "clashes" in steps:
