@@ -518,7 +518,8 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
     ``dates``; ``forecasts`` per issue per month; ``alliances`` (the tie series of every
     pair that has a tie at some point); ``security`` (for every pair that is ever a rival
     pair: armed capability and belief series, growth rate, and the stability verdict at the
-    last state); ``elections`` (date, votes and seats per contestant).
+    last state); ``elections`` (date, votes and seats per contestant); ``clashes`` (each
+    clash's date and pair, where the run has the clashes step).
     """
     traj = result.trajectory
     assert traj is not None
@@ -606,4 +607,10 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
             }
         )
     out["elections"] = elections
+    if traj.clashes is not None:  # the clashes step: each clash, dated
+        t_idx, i_idx, j_idx = np.nonzero(np.triu(traj.clashes[0], 1))
+        out["clashes"] = [
+            {"date": traj.dates[t].isoformat(), "pair": [ids[i], ids[j]]}
+            for t, i, j in zip(t_idx.tolist(), i_idx.tolist(), j_idx.tolist(), strict=True)
+        ]
     return out

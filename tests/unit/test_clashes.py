@@ -317,3 +317,18 @@ def test_the_us_withdrawing_its_cover_raises_the_chance_of_a_dawa_siic_clash(
     # paired members, same draws: more clashes in total and at least as many members
     assert alt.clashes[:, :, i, j].sum() > traj.clashes[:, :, i, j].sum()
     assert ever(alt, sc, "dawa", "siic").mean() > ever(traj, sc, "dawa", "siic").mean()
+
+
+def test_a_single_run_lists_its_clashes_with_dates() -> None:
+    from factions.simulate import simulate
+
+    sc = scenario(clash_base=0.5)
+    r = simulate(sc, "mean", seed=0)
+    out = r.to_json()["clashes"]
+    traj = r.trajectory
+    assert traj is not None
+    assert traj.clashes is not None
+    assert len(out) == int(np.triu(traj.clashes[0], 1).sum()) > 0
+    first = out[0]
+    t = [d.isoformat() for d in traj.dates].index(first["date"])
+    assert traj.clashes[0, t, idx(sc, first["pair"][0]), idx(sc, first["pair"][1])] == 1

@@ -859,7 +859,13 @@ class Question(_Model):
     ``series`` names what the question watches, as ``kind:id[:id]``: ``issue:ISSUE`` (the
     forecast on an issue), ``position:ACTOR:ISSUE``, ``tie:A:B``, ``resource:ACTOR:KIND``,
     ``capability:ACTOR``, ``armed:ACTOR``, ``race:A:B``, ``lean:A:B``, ``seats:ACTOR:EVENT``,
-    ``votes:ACTOR:EVENT``.
+    ``votes:ACTOR:EVENT``, and observable events: ``clash:A:B`` (the number of armed clashes
+    between A and B so far; the ``clashes`` step), ``joint:A:B:EVENT`` (1 if A and B ran one
+    list in that election, 0 if not), ``councils:ACTOR:EVENT`` (the number of councils in
+    whose government the actor sits; the ``governorate_elections`` step).
+
+    ``than`` compares with another series (``series op than + threshold``); ``all``/``any``
+    ask several conditions at the same month (docs/model.md, "Questions that resolve").
 
     - ``yes_no``: is ``series op threshold`` true (at the end, or ever ``by`` a date or event)?
     - ``date``: when does ``series op threshold`` first hold?
