@@ -5,6 +5,7 @@ samples them."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import fields, replace
 from typing import Any
 
@@ -258,6 +259,10 @@ def test_ensembles_sample_the_clash_priors_only_with_the_step() -> None:
     assert not set(CLASH_PRIORS) & {s.name for s in structural(sc)}
     # a value the scenario sets itself is fixed, not replaced by the prior
     assert "clash_base" not in {s.name for s in structural(scenario(clash_base=0.1))}
+    # an ensemble's workers parse the scenario from its JSON, with every field given
+    sc = scenario()
+    again = parse_scenario(json.loads(sc.model_dump_json()))
+    assert {s.name for s in structural(again)} == {s.name for s in structural(sc)}
     params = uncertain_params(scenario(), to_arrays(scenario()))
     drawn = coefficient_values(params, draw(params, N, 0))
     for name, (_, lo, hi) in CLASH_PRIORS.items():

@@ -185,10 +185,12 @@ BOUNDED_STEPS = frozenset({"bounded_patronage", "forces", "kydd_beliefs"})
 
 def _default_prior(dyn: Dynamics, name: str, out: list[Structural]) -> None:
     """A bounded step's (or the ``clashes`` step's) coefficient: its judgment prior, when the
-    scenario runs the step and does not set the coefficient itself (a value the scenario
-    sets in ``dynamics`` is fixed; a range in ``dynamics.coefficients`` is sampled)."""
+    scenario runs the step and keeps the coefficient's default (a scenario that sets another
+    value in ``dynamics`` fixes it; a range in ``dynamics.coefficients`` is sampled). The
+    default is compared, not whether the field was given, because a scenario round-trips
+    through JSON (an ensemble's workers) with every field given."""
     steps = set(dyn.steps or ())
-    if name in dyn.model_fields_set:
+    if getattr(dyn, name) != Dynamics.model_fields[name].default:
         return
     if name in BOUNDED_PRIORS and BOUNDED_STEPS & steps:
         value, low, high = BOUNDED_PRIORS[name]
