@@ -92,3 +92,21 @@ def test_the_cli_shows_the_undecided_share(tmp_path: Path) -> None:
     assert r.exit_code == 0, r.output
     shown = " ".join(r.stdout.split())  # the table may wrap a cell
     assert f"undecided {100 * share:.1f}%" in shown
+
+
+def test_the_report_shows_the_undecided_share(scenario: Scenario, tmp_path: Path) -> None:
+    from factions.report import run_figures, view_of_run_dir
+    from factions.report.figures import _pct
+
+    res = run_ensemble(scenario, runs=30, seed=1, out=tmp_path, store_series=False)
+    figures = {f["id"]: f for f in run_figures(view_of_run_dir(res.run.path))}
+    rows = {r[0]: r for r in figures["answers"]["rows"]}
+    for q in scenario.questions:
+        e = res.aggregates["questions"][q.id]
+        detail = rows[q.text][3]
+        if q.id in MARGINS:
+            assert f"undecided in {_pct(e['undecided_share'])} ({e['undecided']} members)" in (
+                detail
+            )
+        else:
+            assert "undecided" not in detail

@@ -337,3 +337,13 @@ def test_a_single_run_lists_its_clashes_with_dates() -> None:
     first = out[0]
     t = [d.isoformat() for d in traj.dates].index(first["date"])
     assert traj.clashes[0, t, idx(sc, first["pair"][0]), idx(sc, first["pair"][1])] == 1
+
+
+def test_a_sampled_priors_label_names_it_a_judgment_prior() -> None:
+    from factions.labels import input_label
+
+    sc = scenario()
+    assert input_label(sc, "dynamics.coefficients.clash_base") == (
+        "coefficient clash_base (judgment prior)"
+    )
+    assert input_label(sc, "dynamics.coefficients.fear") == "coefficient fear (arms calibration)"
