@@ -72,7 +72,7 @@ def test_the_undecided_share_is_exact_and_merge_order_free(
         for f in res.run.part_files(kind):
             if "00001" in f.name:
                 f.unlink()
-    with pytest.warns(UserWarning):
+    with pytest.warns(UserWarning, match="recomputing"):
         again = run_ensemble(scenario, runs=90, seed=2, chunk_size=30, out=tmp_path,
                              store_series=False)  # fmt: skip
     assert json.dumps(again.aggregates) == json.dumps(res.aggregates)
