@@ -770,15 +770,17 @@ def render_ensemble(
     t.add_column("question")
     t.add_column("answer")
     for q in agg["questions"].values():
+        close = f"; undecided {_pct(q['undecided_share'])}" if "undecided_share" in q else ""
         if q.get("answered", 0) == 0:
             t.add_row(q["text"], q.get("note", "not answered"))
         elif q["kind"] == "yes_no":
-            t.add_row(
-                q["text"], f"yes {_pct(q['probability_yes'])}, no {_pct(1 - q['probability_yes'])}"
-            )
+            p = q["probability_yes"]
+            t.add_row(q["text"], f"yes {_pct(p)}, no {_pct(1 - p)}{close}")
         elif q["kind"] == "choice":
             ranked = sorted(q["probabilities"].items(), key=lambda kv: -kv[1])
-            t.add_row(q["text"], ", ".join(f"{q['labels'][k]} {_pct(v)}" for k, v in ranked))
+            t.add_row(
+                q["text"], ", ".join(f"{q['labels'][k]} {_pct(v)}" for k, v in ranked) + close
+            )
         elif q["kind"] == "value":
             t.add_row(q["text"], _band(q, "{:.3g}"))
         else:

@@ -151,7 +151,60 @@ def series_batch(view: BatchView, series: str) -> FloatArray | None:
                 table = el.seats if kind == "seats" else el.votes
                 out[:, t:] = table[:, :, a[parts[0]]].sum(axis=1)[:, None]
         return out
+    if kind == "clash":  # the number of clashes between the pair up to each month
+        if traj.clashes is None:
+            return None
+        return np.asarray(np.cumsum(traj.clashes[:, :, a[parts[0]], a[parts[1]]], axis=1))
+    if kind == "joint":  # 1 if the two ran one list (both contesting), from the election on
+        out = np.full(traj.ties.shape[:2], np.nan)
+        i, j = a[parts[0]], a[parts[1]]
+        for t, el in traj.elections:
+            if el.event == parts[2]:
+                ran = (el.votes[:, :, i].sum(axis=1) > 0) & (el.votes[:, :, j].sum(axis=1) > 0)
+                same = ran & (el.lists[:, i] == el.lists[:, j])
+                out[:, t:] = same.astype(np.float64)[:, None]
+        return out
+    if kind == "councils":  # the councils in whose government the actor's list sits
+        found = [(t, c) for t, c in traj.councils if c.event == parts[1]]
+        if not found:
+            return None
+        out = np.full(traj.ties.shape[:2], np.nan)
+        i = a[parts[0]]
+        for t, c in found:
+            own = c.lists[:, i]  # (B,) the list the actor ran on
+            gov = np.take_along_axis(c.council.government, own[:, None, None], axis=2)[..., 0]
+            stood = c.shares[:, :, i] > 0  # (B, G) where the actor stood
+            out[:, t:] = (gov & stood).sum(axis=1).astype(np.float64)[:, None]
+        return out
     return None
+
+
+def _missing(view: BatchView, series: str) -> str:
+    """Why ``series`` has no values in this run."""
+    kind = series.partition(":")[0]
+    if view.trajectory is not None and kind == "clash":
+        return f"'{series}': the run has no clashes step (add 'clashes' to dynamics.steps)"
+    if view.trajectory is not None and kind == "councils":
+        return (
+            f"'{series}': no governorate election by that name in this run (councils come "
+            "from the governorate_elections step)"
+        )
+    return f"'{series}': {NOT_MODELLED}"
+
+
+def compared(view: BatchView, series: str, than: str | None) -> FloatArray | str:
+    """``(B, S)`` ``series`` less ``than`` (where given), or why it cannot be read."""
+    s = series_batch(view, series)
+    if s is None:
+        return _missing(view, series)
+    if than is None:
+        return s
+    o = series_batch(view, than)
+    if o is None:
+        return _missing(view, than)
+    if o.shape != s.shape:  # a bargaining-only run's issue forecast has one state
+        return f"'{series}' and '{than}' are not read at the same states"
+    return np.asarray(s - o)
 
 
 def series_of(result: RunResult, series: str) -> FloatArray | None:
@@ -182,14 +235,17 @@ class Evaluation:
 
     ``code`` ``(B,)``: yes/no as 1/0, a value, a choice's index, or a date question's first
     state index (NaN: never). ``step`` ``(B,)``: the state the evidence refers to.
-    ``values`` ``(B, S)``: the series read (for a choice, ``(B, choices)`` at ``step``).
-    ``reason``: why the question cannot be answered (then the arrays are empty).
+    ``values`` ``(B, S)``: the series read, less ``than`` where given (for a choice,
+    ``(B, choices)`` at ``step``; for ``all``/``any``, the conditions' combined excess over
+    their margins, see :func:`condition_excess`). ``reason``: why the question cannot be
+    answered (then the arrays are empty).
     """
 
     code: FloatArray
     step: NDArray[np.int64]
     values: FloatArray
     reason: str | None = None
+    scaled: bool = False  # values are the conditions' combined excess over their margins
 
 
 def evaluate(q: Question, view: BatchView) -> Evaluation:
@@ -214,29 +270,82 @@ def evaluate(q: Question, view: BatchView) -> Evaluation:
         best = np.argmax(np.where(np.isnan(table), -np.inf, table), axis=1)
         step = np.full(len(best), t, dtype=np.int64)
         return Evaluation(best.astype(np.float64), step, table)
-    assert q.series is not None
-    s = series_batch(view, q.series)
-    if s is None:
-        return fail(f"'{q.series}': {NOT_MODELLED}")
+    scaled = bool(q.all or q.any)
+    if scaled:
+        read = _combined(q, view)
+        if isinstance(read, str):
+            return fail(read)
+        s, holds_all = read
+    else:
+        assert q.series is not None
+        got = compared(view, q.series, q.than)
+        if isinstance(got, str):
+            return fail(got)
+        s = got
     b = s.shape[0]
     last = s.shape[1] - 1 if end is None else min(end, s.shape[1] - 1)
     at_last = np.full(b, last, dtype=np.int64)
     if q.kind == "value":
         return Evaluation(np.asarray(s[:, last]), at_last, s)
-    assert q.op is not None
-    assert q.threshold is not None
-    window = s[:, : last + 1]
-    with np.errstate(invalid="ignore"):
-        holds = ~np.isnan(window) & _OPS[q.op](window, q.threshold)
-    ever = holds.any(axis=1)
+    if scaled:
+        holds = holds_all[:, : last + 1]
+    else:
+        assert q.op is not None
+        window = s[:, : last + 1]
+        with np.errstate(invalid="ignore"):
+            holds = ~np.isnan(window) & _OPS[q.op](window, q.threshold or 0.0)
+    ever = np.asarray(holds.any(axis=1))
     first = np.where(ever, np.argmax(holds, axis=1), last)
     if q.kind == "date":
         if view.dates is None:
             return fail("a bargaining-only run's states are rounds, not dated months")
-        return Evaluation(np.where(ever, first, np.nan).astype(np.float64), first, s)
+        return Evaluation(np.where(ever, first, np.nan).astype(np.float64), first, s, None, scaled)
     if q.by is not None and view.dates is not None:
-        return Evaluation(ever.astype(np.float64), first, s)
-    return Evaluation(holds[:, last].astype(np.float64), at_last, s)
+        return Evaluation(ever.astype(np.float64), first, s, None, scaled)
+    return Evaluation(holds[:, last].astype(np.float64), at_last, s, None, scaled)
+
+
+def condition_excess(
+    s: FloatArray, op: str, threshold: float, margin: float | None
+) -> tuple[FloatArray, NDArray[np.bool_]]:
+    """One condition's excess over its margin, and where it holds, ``(B, S)`` each.
+
+    The excess is ``sign (s - threshold) / margin`` (``sign`` +1 for ``>``/``>=``, -1 for
+    ``<``/``<=``): above 0 where the condition holds, within [-1, 1] where it is too close to
+    call. Without a margin it is +inf where the condition holds and -inf where it does not
+    (or the series is undefined), so such a condition never makes an answer undecided.
+    """
+    with np.errstate(invalid="ignore"):
+        holds = ~np.isnan(s) & _OPS[op](s, threshold)
+    sign = 1.0 if op in (">", ">=") else -1.0
+    crisp = np.where(holds, np.inf, -np.inf)
+    if margin is None:
+        return crisp, holds
+    excess = sign * (s - threshold)
+    if margin == 0:
+        scaled = np.where(excess == 0, 0.0, crisp)
+    else:
+        scaled = np.where(np.isnan(s), -np.inf, excess / margin)
+    return np.asarray(scaled), holds
+
+
+def _combined(q: Question, view: BatchView) -> tuple[FloatArray, NDArray[np.bool_]] | str:
+    """An ``all``/``any`` question's combined excess (min or max over its conditions, the
+    fuzzy-logic AND/OR of :func:`condition_excess`) and where it holds, or why not."""
+    conds = q.all or q.any
+    excess, holds = [], []
+    for c in conds:
+        got = compared(view, c.series, c.than)
+        if isinstance(got, str):
+            return got
+        e, h = condition_excess(got, c.op, c.threshold, c.undecided_within)
+        excess.append(e)
+        holds.append(h)
+    if len({e.shape for e in excess}) > 1:
+        return "the conditions' series are not read at the same states"
+    if q.all:
+        return np.asarray(np.min(excess, axis=0)), np.asarray(np.all(holds, axis=0))
+    return np.asarray(np.max(excess, axis=0)), np.asarray(np.any(holds, axis=0))
 
 
 def undecided(q: Question, ev: Evaluation) -> NDArray[np.bool_] | None:
@@ -244,17 +353,29 @@ def undecided(q: Question, ev: Evaluation) -> NDArray[np.bool_] | None:
     series within ``q.undecided_within`` of its threshold at the evidence's state, or a
     choice's two leading series within it of each other. None where the question sets no
     margin or has no threshold to be near (value, date)."""
+    if ev.reason is not None:
+        return None
+    if ev.scaled:  # all/any: each condition's margin; the combined excess is within 1
+        if q.kind != "yes_no" or all(c.undecided_within is None for c in q.all or q.any):
+            return None
+        return _close(q, ev, ev.values, 1.0)
     margin = q.undecided_within
-    if margin is None or ev.reason is not None:
+    if margin is None:
         return None
     if q.kind == "choice":
         table = np.where(np.isnan(ev.values), -np.inf, ev.values)
         top = np.sort(table, axis=1)[:, -2:]
         return np.asarray(top[:, 1] - top[:, 0] <= margin)
-    if q.kind != "yes_no" or q.threshold is None:
+    if q.kind != "yes_no" or q.op is None:
         return None
     sign = 1.0 if q.op in (">", ">=") else -1.0
-    excess = sign * (ev.values - q.threshold)  # > 0 where the condition holds
+    excess = sign * (ev.values - (q.threshold or 0.0))  # > 0 where the condition holds
+    return _close(q, ev, excess, margin)
+
+
+def _close(q: Question, ev: Evaluation, excess: FloatArray, margin: float) -> NDArray[np.bool_]:
+    """Whether the excess at the evidence's state (with ``by``: its furthest excursion up to
+    the deadline) is within ``margin`` of 0."""
     if q.by is not None:  # the furthest the series got towards or past the threshold
         window = excess[:, : int(ev.step.max()) + 1]
         with np.errstate(invalid="ignore"):
@@ -269,9 +390,8 @@ def _with_flag(q: Question, ev: Evaluation, a: Answer) -> Answer:
     if flag is None:
         return a
     close = bool(flag[0])
-    summary = (
-        f"{a.summary} (undecided: within {_fmt(q.undecided_within or 0.0)})" if close else a.summary
-    )
+    within = "its conditions' margins" if ev.scaled else _fmt(q.undecided_within or 0.0)
+    summary = f"{a.summary} (undecided: within {within})" if close else a.summary
     return replace(a, undecided=close, summary=summary)
 
 
@@ -299,13 +419,12 @@ def _answer(q: Question, result: RunResult) -> Answer:
         )
         when = _when(result, t, final=q.by is None)
         return Answer(q.id, q.text, q.kind, True, best.id, best.label, f"{parts} at {when}")
-    s = ev.values[0]
-    final = t == len(s) - 1
+    final = t == ev.values.shape[1] - 1
     if q.kind == "value":
         v = float(ev.code[0])
-        evidence = f"{q.series} = {_fmt(v)} at {_when(result, t, final)}"
+        evidence = f"{_name(q.series, q.than)} = {_fmt(v)} at {_when(result, t, final)}"
         return Answer(q.id, q.text, q.kind, True, v, _fmt(v), evidence)
-    cond = f"{q.series} {q.op} {_fmt(float(q.threshold or 0.0))}"
+    cond = _condition_text(q)
     if q.kind == "date":
         if np.isnan(ev.code[0]):
             return Answer(
@@ -314,18 +433,44 @@ def _answer(q: Question, result: RunResult) -> Answer:
             )  # fmt: skip
         assert result.dates is not None
         d = result.dates[t].isoformat()
-        evidence = f"{q.series} = {_fmt(float(s[t]))} at {_when(result, t)}; {cond}"
+        evidence = f"{_reading(q, result, t)} at {_when(result, t)}; {cond}"
         return Answer(q.id, q.text, q.kind, True, d, d, evidence)
     yes = bool(ev.code[0])
     if q.by is not None and result.dates is not None:
-        evidence = f"{q.series} = {_fmt(float(s[t]))} at {_when(result, t)}; {cond}" + (
+        evidence = f"{_reading(q, result, t)} at {_when(result, t)}; {cond}" + (
             "" if yes else " never holds up to the deadline"
         )
     else:
-        evidence = (
-            f"{q.series} = {_fmt(float(s[t]))} at {_when(result, t, final)}; condition {cond}"
-        )
+        evidence = f"{_reading(q, result, t)} at {_when(result, t, final)}; condition {cond}"
     return Answer(q.id, q.text, q.kind, True, yes, "yes" if yes else "no", evidence)
+
+
+def _name(series: str | None, than: str | None) -> str:
+    return f"{series} - {than}" if than is not None else str(series)
+
+
+def _condition_text(q: Question) -> str:
+    """The condition a yes/no or date question asks, as text."""
+    if q.all or q.any:
+        parts = [f"{_name(c.series, c.than)} {c.op} {_fmt(c.threshold)}" for c in q.all or q.any]
+        return (" and " if q.all else " or ").join(parts)
+    return f"{_name(q.series, q.than)} {q.op} {_fmt(float(q.threshold or 0.0))}"
+
+
+def _reading(q: Question, result: RunResult, t: int) -> str:
+    """The values a question reads at state ``t`` of a single run, as text."""
+    view = BatchView.of(result)
+    pairs = (
+        [(c.series, c.than) for c in q.all or q.any]
+        if q.all or q.any
+        else [(q.series or "", q.than)]
+    )
+    out = []
+    for series, than in pairs:
+        got = compared(view, series, than)
+        v = float("nan") if isinstance(got, str) else float(got[0, min(t, got.shape[1] - 1)])
+        out.append(f"{_name(series, than)} = {_fmt(v)}")
+    return ", ".join(out)
 
 
 def answer_questions(result: RunResult) -> list[Answer]:
@@ -373,7 +518,8 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
     ``dates``; ``forecasts`` per issue per month; ``alliances`` (the tie series of every
     pair that has a tie at some point); ``security`` (for every pair that is ever a rival
     pair: armed capability and belief series, growth rate, and the stability verdict at the
-    last state); ``elections`` (date, votes and seats per contestant).
+    last state); ``elections`` (date, votes and seats per contestant); ``clashes`` (each
+    clash's date and pair, where the run has the clashes step).
     """
     traj = result.trajectory
     assert traj is not None
@@ -461,4 +607,10 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
             }
         )
     out["elections"] = elections
+    if traj.clashes is not None:  # the clashes step: each clash, dated
+        t_idx, i_idx, j_idx = np.nonzero(np.triu(traj.clashes[0], 1))
+        out["clashes"] = [
+            {"date": traj.dates[t].isoformat(), "pair": [ids[i], ids[j]]}
+            for t, i, j in zip(t_idx.tolist(), i_idx.tolist(), j_idx.tolist(), strict=True)
+        ]
     return out

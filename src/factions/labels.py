@@ -13,8 +13,14 @@ def input_label(scenario: Scenario, path: str) -> str:
     ``dawa: salience of support-councils``)."""
     parts = path.split(".")
     if parts[:2] == ["dynamics", "coefficients"] and len(parts) == 3:
-        cal = scenario.dynamics.calibration
-        return f"coefficient {parts[2]}" + (f" ({cal} calibration)" if cal else "")
+        from factions.calibration.store import structural
+
+        source = next((s.source for s in structural(scenario) if s.name == parts[2]), "")
+        if source.startswith("calibration"):
+            return f"coefficient {parts[2]} ({scenario.dynamics.calibration} calibration)"
+        if source.startswith("judgment prior"):
+            return f"coefficient {parts[2]} (judgment prior)"
+        return f"coefficient {parts[2]}" + (" (scenario range)" if source else "")
     try:
         k = int(parts[1])
         if parts[0] == "actors":

@@ -84,6 +84,7 @@ class Trajectory:
     budget: FloatArray | None = None  # (B, T, n) money left each month (bounded steps)
     threat: FloatArray | None = None  # (B, T, n) contest threat felt (bounded steps)
     lean: FloatArray | None = None  # (B, T+1, n, n) whom each leans on (alignment step)
+    clashes: FloatArray | None = None  # (B, T+1, n, n) 1 where a pair clashed that month
 
 
 @dataclass(frozen=True)
@@ -586,7 +587,7 @@ def simulate_batch(
     for t in range(1, steps_n + 1):
         month = replace(
             month, t=t, paid=np.zeros((b, n, n)), budget=None, planned=None, gap=None,
-            start_armed=month.state.resources[..., k_arm],
+            start_armed=month.state.resources[..., k_arm], clashes=None,
         )  # fmt: skip
         for step in sequence:
             month = step(month, ctx)
@@ -605,6 +606,8 @@ def simulate_batch(
             rec.setdefault("threat", []).append(month.threat)
         if month.lean is not None:
             rec.setdefault("lean", []).append(month.lean)
+        if month.clashes is not None:
+            rec.setdefault("clashes", []).append(month.clashes)
     state = month.state
     elections = list(month.elections)
 
@@ -634,4 +637,9 @@ def simulate_batch(
         budget=stack("budget") if len(rec.get("budget", ())) == steps_n else None,
         threat=stack("threat") if len(rec.get("threat", ())) == steps_n else None,
         lean=stack("lean") if len(rec.get("lean", ())) == steps_n + 1 else None,
+        clashes=(
+            np.concatenate([np.zeros((b, 1, n, n)), stack("clashes")], axis=1)
+            if len(rec.get("clashes", ())) == steps_n
+            else None
+        ),
     )

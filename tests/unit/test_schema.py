@@ -177,11 +177,11 @@ def test_questions_reference_known_things(minimal: dict[str, Any]) -> None:
     assert got == [
         "questions.0.series: unknown actor 'zz'",
         "questions.1.series: unknown series kind 'mood' (expected one of issue, position, tie, "
-        "resource, capability, armed, race, lean, seats, votes)",
+        "resource, capability, armed, race, lean, seats, votes, clash, joint, councils)",
         "questions.2.series: 'position:a' should have the form position:ACTOR:ISSUE",
         "questions.3.choices.1.series: unknown resource kind 'money'",
         "questions.4.by: 'nope' is neither a date (YYYY-MM-DD) nor an event id",
-        "questions.5: a yes_no question needs 'op' and 'threshold'",
+        "questions.5: a yes_no question needs 'op' and 'threshold' (or 'than')",
     ]
 
 

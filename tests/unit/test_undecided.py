@@ -68,3 +68,16 @@ def test_a_run_reports_undecided_answers() -> None:
     assert answers["councils-survive"]["undecided"] is True
     assert "undecided" in answers["councils-survive"]["summary"]
     assert answers["alliance-breaks"]["undecided"] is False
+
+
+def test_a_conditions_excess_is_scaled_by_its_margin() -> None:
+    from factions.forecast import condition_excess
+
+    s = np.array([[48.0, 50.0, 53.0, np.nan]])
+    scaled, holds = condition_excess(s, ">=", 50.0, 2.5)
+    assert holds.tolist() == [[False, True, True, False]]
+    assert scaled.tolist() == [[-0.8, 0.0, 1.2, -np.inf]]
+    crisp, _ = condition_excess(s, ">=", 50.0, None)  # no margin: never close
+    assert crisp.tolist() == [[-np.inf, np.inf, np.inf, -np.inf]]
+    exact, _ = condition_excess(s, "<", 50.0, 0.0)  # margin 0: close only when equal
+    assert exact.tolist() == [[np.inf, 0.0, -np.inf, -np.inf]]

@@ -42,7 +42,7 @@ from factions.ensemble.sampling import (
 )
 from factions.ensemble.sketch import ALPHA, ZERO, Accumulator, ChunkSketch
 from factions.errors import FactionsError, Problem, ScenarioError
-from factions.forecast import BatchView, evaluate
+from factions.forecast import BatchView, evaluate, undecided
 from factions.scenario.arrays import ScenarioArrays, to_arrays
 from factions.scenario.io import parse_scenario
 from factions.scenario.schema import Scenario
@@ -167,6 +167,9 @@ def member_outputs(
     for q in scenario.questions:
         ev = evaluate(q, view)
         members[f"q:{q.id}"] = ev.code if ev.reason is None else np.full(b, np.nan)
+        flag = undecided(q, ev)
+        if flag is not None:  # 1 where the answer is too close to call (NaN: unanswered)
+            members[f"undecided:{q.id}"] = np.where(np.isnan(ev.code), np.nan, flag.astype(float))
     for j, issue in enumerate(arr.issue_ids):
         members[f"forecast:{issue}"] = forecast[:, j]
     if traj is not None:
@@ -217,6 +220,9 @@ def chunk_sketch(
         v = np.asarray(members[f"q:{q.id}"], dtype=np.float64)
         ok = ~np.isnan(v)
         counters[f"q:{q.id}:answered"] = int(ok.sum())
+        flag = members.get(f"undecided:{q.id}")
+        if flag is not None:
+            counters[f"q:{q.id}:undecided"] = int(np.count_nonzero(np.asarray(flag) == 1))
         if q.kind == "yes_no":
             counters[f"q:{q.id}:yes"] = int(np.count_nonzero(v == 1))
         elif q.kind == "value":
@@ -668,6 +674,10 @@ def aggregates_of(acc: Accumulator, scenario: Scenario) -> dict[str, Any]:
         entry: dict[str, Any] = {"text": q.text, "kind": q.kind}
         valid = counters.get(f"q:{q.id}:answered", 0)
         entry["answered"] = valid
+        if f"q:{q.id}:undecided" in counters and valid > 0:
+            # the share of answered members whose answer is too close to call
+            entry["undecided"] = counters[f"q:{q.id}:undecided"]
+            entry["undecided_share"] = counters[f"q:{q.id}:undecided"] / valid
         if valid == 0:
             entry["note"] = "not answered by this model (see `factions run`)"
         elif q.kind == "yes_no":

@@ -511,6 +511,14 @@ def _date_label(c: _Ctx, key: str) -> str:
         return key
 
 
+def _undecided(e: Mapping[str, Any]) -> str:
+    """The share of members whose answer is too close to call, where the question sets a
+    margin (``undecided_within``)."""
+    if "undecided_share" not in e:
+        return ""
+    return f"; undecided in {_pct(float(e['undecided_share']))} ({e['undecided']} members)"
+
+
 def _answers_ensemble(c: _Ctx) -> list[Figure]:
     members = int(c.agg.get("members", 0))
     questions: Mapping[str, Any] = c.agg.get("questions", {})
@@ -537,7 +545,8 @@ def _answers_ensemble(c: _Ctx) -> list[Figure]:
                     q.text,
                     best,
                     _pct(prob),
-                    f"yes {_pct(p)}, no {_pct(1 - p)} ({e.get('yes', '?')} of {n} members)",
+                    f"yes {_pct(p)}, no {_pct(1 - p)} ({e.get('yes', '?')} of {n} members)"
+                    + _undecided(e),
                 ]
             )
             parts = [("yes", p, ALLY_COLOR), ("no", 1 - p, "#b8b8b8")]
@@ -547,7 +556,9 @@ def _answers_ensemble(c: _Ctx) -> list[Figure]:
             ranked = sorted(probs.items(), key=lambda kv: -kv[1])
             top, ptop = ranked[0]
             dist = ", ".join(f"{labels.get(k, k)} {_pct(v)}" for k, v in ranked)
-            rows.append([q.text, labels.get(top, top), _pct(ptop), f"{dist} ({n} members)"])
+            rows.append(
+                [q.text, labels.get(top, top), _pct(ptop), f"{dist} ({n} members)" + _undecided(e)]
+            )
             parts = [
                 (labels.get(k, k), float(probs[k]), PALETTE[i % len(PALETTE)])
                 for i, k in enumerate(probs)

@@ -45,6 +45,7 @@ __all__ = [
     "ACTOR_KINDS",
     "BOUNDED_PRIORS",
     "CALIBRATED",
+    "CLASH_PRIORS",
     "MAX_ACTORS",
     "MAX_CHANGES",
     "MAX_DATE",
@@ -65,6 +66,7 @@ __all__ = [
     "Actor",
     "Change",
     "Choice",
+    "Condition",
     "District",
     "Dynamics",
     "Election",
@@ -162,6 +164,9 @@ SERIES_KINDS: dict[str, tuple[str, ...]] = {
     "lean": ("actor", "actor"),
     "seats": ("actor", "event"),
     "votes": ("actor", "event"),
+    "clash": ("actor", "actor"),
+    "joint": ("actor", "actor", "event"),
+    "councils": ("actor", "event"),
 }
 
 
@@ -611,9 +616,20 @@ BOUNDED_PRIORS: dict[str, tuple[float, float, float]] = {
     "greed": (0.5, 0.2, 1.0),
 }
 
+#: The hazard coefficients of the ``clashes`` step (docs/model.md, "Questions that
+#: resolve"): judgment priors ``(value, low, high)`` that ensembles sample when a scenario
+#: runs that step and gives no range of its own.
+CLASH_PRIORS: dict[str, tuple[float, float, float]] = {
+    "clash_base": (0.02, 0.005, 0.05),
+    "clash_suspicion": (1.5, 0.0, 3.0),
+    "clash_hostility": (1.0, 0.0, 2.0),
+    "clash_balance": (1.5, 0.0, 3.0),
+    "clash_cover": (0.75, 0.25, 1.0),
+}
+
 #: The Dynamics fields a calibration can set (docs/calibration.md), or a scenario may give a
 #: range for in ``dynamics.coefficients``.
-CALIBRATED = ("fear", "restraint", *BOUNDED_PRIORS)
+CALIBRATED = ("fear", "restraint", *BOUNDED_PRIORS, *CLASH_PRIORS)
 
 
 class Dynamics(_Model):
@@ -720,6 +736,30 @@ class Dynamics(_Model):
     alignment_scale: float = Field(
         default=0.1, gt=0, le=100, description="Alignment step: the logit scale of partners' value."
     )
+    clash_base: float = Field(
+        default=0.02, ge=0, le=1, description="Clashes step: monthly hazard of a reference pair."
+    )
+    clash_suspicion: float = Field(
+        default=1.5, ge=0, le=10, description="Clashes step: log-hazard per unit of 2 m - 1."
+    )
+    clash_hostility: float = Field(
+        default=1.0, ge=0, le=10, description="Clashes step: log-hazard per unit of -tie."
+    )
+    clash_balance: float = Field(
+        default=1.5, ge=0, le=10, description="Clashes step: log-hazard per unit of evenness."
+    )
+    clash_cover: Rate = Field(
+        default=0.75, description="Clashes step: how much a protector's cover deters a clash."
+    )
+    clash_tie_drop: Rate = Field(
+        default=0.2, description="Clashes step: how much a clash lowers the pair's tie."
+    )
+    clash_evidence: float = Field(
+        default=2.0, ge=1, le=100, description="Clashes step: likelihood ratio of a clash (Kydd)."
+    )
+    clash_losses: Rate = Field(
+        default=0.02, description="Clashes step: share of fighters lost per clash at parity."
+    )
     council_formation: Literal["mcw", "baron_ferejohn"] = Field(
         default="mcw",
         description=(
@@ -796,13 +836,36 @@ class Choice(_Model):
     )
 
 
+class Condition(_Model):
+    """One condition of a question's ``all`` or ``any``: ``series op threshold`` (or
+    ``series op than + threshold``), judged at the same month as the others."""
+
+    series: str = Field(max_length=MAX_NAME, description="What it watches, kind:id[:id].")
+    op: Literal["<", "<=", ">", ">="] = Field(description="The comparison.")
+    threshold: float = Field(
+        default=0.0, ge=-1e12, le=1e12, description="Compared with (added to 'than' if given)."
+    )
+    than: str | None = Field(
+        default=None, max_length=MAX_NAME, description="A series to compare with (kind:id[:id])."
+    )
+    undecided_within: float | None = Field(
+        default=None, ge=0, le=1e12, description="This condition's margin of 'too close to call'."
+    )
+
+
 class Question(_Model):
     """A forecast question the scenario asks.
 
     ``series`` names what the question watches, as ``kind:id[:id]``: ``issue:ISSUE`` (the
     forecast on an issue), ``position:ACTOR:ISSUE``, ``tie:A:B``, ``resource:ACTOR:KIND``,
     ``capability:ACTOR``, ``armed:ACTOR``, ``race:A:B``, ``lean:A:B``, ``seats:ACTOR:EVENT``,
-    ``votes:ACTOR:EVENT``.
+    ``votes:ACTOR:EVENT``, and observable events: ``clash:A:B`` (the number of armed clashes
+    between A and B so far; the ``clashes`` step), ``joint:A:B:EVENT`` (1 if A and B ran one
+    list in that election, 0 if not), ``councils:ACTOR:EVENT`` (the number of councils in
+    whose government the actor sits; the ``governorate_elections`` step).
+
+    ``than`` compares with another series (``series op than + threshold``); ``all``/``any``
+    ask several conditions at the same month (docs/model.md, "Questions that resolve").
 
     - ``yes_no``: is ``series op threshold`` true (at the end, or ever ``by`` a date or event)?
     - ``date``: when does ``series op threshold`` first hold?
@@ -843,10 +906,45 @@ class Question(_Model):
             "threshold (yes_no), or the two leading choices within it of each other."
         ),
     )
+    than: str | None = Field(
+        default=None,
+        max_length=MAX_NAME,
+        description=(
+            "A series to compare with: the condition is 'series op than + threshold' "
+            "(threshold defaults to 0)."
+        ),
+    )
+    all: list[Condition] = Field(
+        default_factory=list,
+        max_length=MAX_ACTORS,
+        description="Conditions that must all hold at the same month (yes_no, date).",
+    )
+    any: list[Condition] = Field(
+        default_factory=list,
+        max_length=MAX_ACTORS,
+        description="Conditions of which at least one must hold at a month (yes_no, date).",
+    )
     note: Text = Field(default="", description="How the answer should be read.")
 
     @model_validator(mode="after")
     def _complete(self) -> Question:
+        if self.all or self.any:
+            if self.kind not in ("yes_no", "date"):
+                raise PydanticCustomError(
+                    "question", "'all' and 'any' are for yes_no and date questions"
+                )
+            if self.all and self.any:
+                raise PydanticCustomError("question", "give either 'all' or 'any', not both")
+            own = ("series", "op", "threshold", "than")
+            if any(getattr(self, f) is not None for f in own) or self.undecided_within is not None:
+                raise PydanticCustomError(
+                    "question",
+                    "a question with 'all' or 'any' takes its series, op, threshold, than and "
+                    "undecided_within from each condition",
+                )
+            return self
+        if self.than is not None and self.kind == "choice":
+            raise PydanticCustomError("question", "'than' is not for choice questions")
         if self.kind == "choice":
             if len(self.choices) < 2:
                 raise PydanticCustomError("question", "a choice question needs at least 2 choices")
@@ -855,9 +953,13 @@ class Question(_Model):
                 raise PydanticCustomError(
                     "question", "a {k} question needs 'series'", {"k": self.kind}
                 )
-            if self.kind in ("yes_no", "date") and (self.op is None or self.threshold is None):
+            if self.kind in ("yes_no", "date") and (
+                self.op is None or (self.threshold is None and self.than is None)
+            ):
                 raise PydanticCustomError(
-                    "question", "a {k} question needs 'op' and 'threshold'", {"k": self.kind}
+                    "question",
+                    "a {k} question needs 'op' and 'threshold' (or 'than')",
+                    {"k": self.kind},
                 )
         return self
 
@@ -1195,7 +1297,13 @@ def reference_problems(raw: Any) -> list[Problem]:
     }
     for i, q in _items(raw, "questions"):
         p = f"questions.{i}"
-        series = [(f"{p}.series", q.get("series"))]
+        series = [(f"{p}.series", q.get("series")), (f"{p}.than", q.get("than"))]
+        for group in ("all", "any"):
+            conds = q.get(group)
+            if isinstance(conds, list):
+                for j, c in enumerate(conds):
+                    if isinstance(c, Mapping):
+                        series += [(f"{p}.{group}.{j}.{f}", c.get(f)) for f in ("series", "than")]
         choices = q.get("choices")
         if isinstance(choices, list):
             series += [

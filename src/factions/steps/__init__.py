@@ -24,6 +24,7 @@ from factions.errors import Problem, ScenarioError
 from factions.steps.alignment import ALIGNMENT
 from factions.steps.base import Context, Month, Step
 from factions.steps.bounded import BOUNDED_PATRONAGE, BOUNDED_SEQUENCE, FORCES, KYDD_BELIEFS
+from factions.steps.clashes import CLASHES
 from factions.steps.coupling import COUPLING
 from factions.steps.governorates import GOVERNORATE_ELECTIONS
 from factions.steps.standard import (
@@ -53,6 +54,7 @@ STEPS: dict[str, Step] = {
     for s in (
         CAPABILITY, BARGAINING, PATRONAGE, SECURITY, ALLIANCES, EVENTS, ELECTIONS,
         BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS, ALIGNMENT, COUPLING, GOVERNORATE_ELECTIONS,
+        CLASHES,
     )
 }  # fmt: skip
 

@@ -77,6 +77,8 @@ class Month:
         ``(B, D)`` the forecast the ``coupling`` step last applied.
     councils
         The governorate elections held so far (``governorate_elections``), with the month.
+    clashes
+        ``(B, n, n)`` 1 for each pair that clashed this month (``clashes`` step), else 0.
     """
 
     state: State
@@ -97,6 +99,7 @@ class Month:
     lean: FloatArray | None = None
     coupled: FloatArray | None = None
     councils: tuple[tuple[int, Any], ...] = ()
+    clashes: FloatArray | None = None
 
     def with_resource(self, kind: str, values: FloatArray) -> Month:
         """A copy with one resource column of the state replaced."""
