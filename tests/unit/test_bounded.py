@@ -158,8 +158,9 @@ def test_us_troops_95_to_5_raises_arming(base: tuple[Scenario, Trajectory]) -> N
     alt = ensemble(sc, counterfactual=resource("us", "armed_strength", 5.0))
     iraqi = [idx(sc, a) for a in ("dawa", "siic", "sadrists", "tribes")]
     total, total_alt = armed(traj)[:, -1, iraqi].sum(1), armed(alt)[:, -1, iraqi].sum(1)
-    # measured: +4 % on average, higher in 84 % of the members (seed 0)
-    assert total_alt.mean() > 1.02 * total.mean()
+    # measured: +1.7 % on average, higher in 80 % of the members (seed 0; +4 % and 84 %
+    # before ties started from equilibrium and felt the outcome, bounded_alliances)
+    assert total_alt.mean() > 1.01 * total.mean()
     assert (total_alt > total).mean() > 0.75
 
 
@@ -199,24 +200,40 @@ def test_all_ties_zero_does_not_make_everyone_arm_harder(
     assert not harder.all()
 
 
+def sadrists_rearm(d: dict[str, Any]) -> None:
+    """A counterfactual event: the Mahdi Army rearms to 90 a fortnight after the start."""
+    d["events"].append(
+        {
+            "id": "sadrists-rearm", "date": "2008-11-01", "name": "The Mahdi Army rearms",
+            "kind": "change", "judgment": "a counterfactual for the test",
+            "changes": [
+                {"target": "resource", "actor": "sadrists", "resource": "armed_strength",
+                 "op": "set", "value": 90},
+            ],
+        }
+    )  # fmt: skip
+
+
 def test_a_strong_sadrist_threat_binds_dawa_and_the_siic(
     base: tuple[Scenario, Trajectory],
 ) -> None:
-    """Structural balance weighted by the common enemy's power (the alliances step):
-    measured +0.002 on the tie at the horizon, higher in 96 % of members (seed 0)."""
+    """The Sadrists rearming (an event: ties start from equilibrium, so a threat already
+    there at the start is taken as what the scenario's ties reflect) draws Da'wa and the
+    SIIC together. Measured (seed 0): +0.134 on their tie at the horizon, higher in 98 % of
+    members; +0.111 (80 %) with ``common_threat_rate`` 0, the rest coming from structural
+    balance and from the blame for the outcome shifting to the Sadrists."""
     sc, traj = base
-    alt = ensemble(sc, counterfactual=resource("sadrists", "armed_strength", 90.0))
+    alt = ensemble(scenario(sadrists_rearm))
     d, s = idx(sc, "dawa"), idx(sc, "siic")
-    closer = alt.ties[:, -1, d, s] > traj.ties[:, -1, d, s]
-    assert closer.mean() > 0.9
-    assert alt.ties[:, -1, d, s].mean() > traj.ties[:, -1, d, s].mean()
+    gain = alt.ties[:, -1, d, s] - traj.ties[:, -1, d, s]
+    assert (gain > 0).mean() > 0.9
+    assert gain.mean() > 0.05
 
 
-def test_with_no_events_and_no_patronage_forces_budgets_and_beliefs_stay() -> None:
-    """Ties held too: the alliances step pulls ties towards positional affinity even when
-    nothing happens (docs/model.md), and a moved tie moves threats."""
-    seq = tuple(s for s in BOUNDED_SEQUENCE if s != "alliances")
-    sc = scenario(no_events, steps=seq)
+def test_with_no_events_and_no_patronage_the_state_stays_where_it_started() -> None:
+    """The whole bounded sequence, ties included: ``bounded_alliances`` measures its pulls
+    against their values at the start, so a tie moves only when something changes."""
+    sc = scenario(no_events)
 
     def no_links(st: State, sc: Scenario) -> State:
         return replace(st, patron=np.zeros_like(st.patron))
@@ -225,9 +242,16 @@ def test_with_no_events_and_no_patronage_forces_budgets_and_beliefs_stay() -> No
     a = armed(traj)
     assert np.allclose(a[:, -1], a[:, 0])
     assert np.allclose(traj.belief[:, -1], traj.belief[:, 0])
+    assert np.allclose(traj.ties[:, -1], traj.ties[:, 0])
+    assert np.allclose(traj.resources[:, -1], traj.resources[:, 0])
     assert traj.budget is not None
     money = traj.resources[:, 1:, :, traj.kinds.index("money")]
     assert np.allclose(traj.budget, money)
+    # the standard alliances step, by contrast, pulls ties towards positional affinity
+    # even when nothing happens
+    seq = tuple("alliances" if s == "bounded_alliances" else s for s in BOUNDED_SEQUENCE)
+    drift = ensemble(scenario(no_events, steps=seq), counterfactual=no_links)
+    assert not np.allclose(drift.ties[:, -1], drift.ties[:, 0])
 
 
 def test_a_ten_year_horizon_stays_bounded() -> None:

@@ -35,6 +35,7 @@ from factions.steps.standard import (
     PATRONAGE,
     SECURITY,
 )
+from factions.steps.ties import BOUNDED_ALLIANCES
 
 __all__ = [
     "BOUNDED_SEQUENCE",
@@ -53,6 +54,7 @@ STEPS: dict[str, Step] = {
     for s in (
         CAPABILITY, BARGAINING, PATRONAGE, SECURITY, ALLIANCES, EVENTS, ELECTIONS,
         BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS, ALIGNMENT, COUPLING, GOVERNORATE_ELECTIONS,
+        BOUNDED_ALLIANCES,
     )
 }  # fmt: skip
 

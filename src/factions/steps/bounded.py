@@ -66,7 +66,7 @@ BOUNDED_SEQUENCE: tuple[str, ...] = (
     "bounded_patronage",
     "capability",
     "forces",
-    "alliances",
+    "bounded_alliances",
     "events",
     "elections",
     "kydd_beliefs",
