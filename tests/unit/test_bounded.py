@@ -184,7 +184,7 @@ def test_patronage_off_lowers_the_siics_fear(base: tuple[Scenario, Trajectory]) 
     sc, traj = base
     alt = ensemble(scenario(no_patronage))
     s = idx(sc, "siic")
-    # measured: 103.6 -> 102.3 on average, lower in 70 % of the members (seed 0)
+    # measured: 108.1 -> 105.6 on average, lower in 80 % of the members (seed 0)
     assert traj.threat is not None
     assert alt.threat is not None
     assert alt.threat[:, -1, s].mean() < traj.threat[:, -1, s].mean()
@@ -220,8 +220,8 @@ def test_a_strong_sadrist_threat_binds_dawa_and_the_siic(
     """The Sadrists rearming (an event: ties start from equilibrium, so a threat already
     there at the start is taken as what the scenario's ties reflect) draws Da'wa and the
     SIIC together. Measured (seed 0): +0.134 on their tie at the horizon, higher in 98 % of
-    members; +0.111 (80 %) with ``common_threat_rate`` 0, the rest coming from structural
-    balance and from the blame for the outcome shifting to the Sadrists."""
+    members, mostly through Kydd's updating (each side's arming is explained by the
+    Sadrists, so suspicion falls); the common-threat pull alone adds +0.039 (docs/model.md)."""
     sc, traj = base
     alt = ensemble(scenario(sadrists_rearm))
     d, s = idx(sc, "dawa"), idx(sc, "siic")
@@ -408,8 +408,8 @@ def test_a_bounded_run_reports_the_contest_race_and_its_verdict() -> None:
 def test_us_withdrawing_moves_whom_dawa_leans_on_away_from_the_us(
     base: tuple[Scenario, Trajectory],
 ) -> None:
-    """Measured: P(Da'wa leans on the U.S.) at the horizon 0.62 -> 0.09, lower in 99.6 %
-    of members (seed 0)."""
+    """Measured: P(Da'wa leans on the U.S.) at the horizon 0.63 -> 0.04, lower in every
+    member (seed 0)."""
     sc, traj = base
     alt = ensemble(sc, counterfactual=commitment("us", "dawa", 0.0))
     d, u = idx(sc, "dawa"), idx(sc, "us")
@@ -435,7 +435,7 @@ def test_a_threatening_siic_is_leaned_on_less_and_the_us_more(
     assert alt.lean is not None
     assert alt.lean[:, 0, d, s].mean() < traj.lean[:, 0, d, s].mean()
     lower = alt.lean[:, 0, d, s] < traj.lean[:, 0, d, s]
-    # measured: lower in 99.4 % of members; P(leans on the U.S.) 0.76 -> 0.85 (seed 0)
+    # measured: lower in 98.6 % of members; P(leans on the U.S.) 0.76 -> 0.85 (seed 0)
     assert lower.mean() > 0.95
     assert alt.lean[:, 0, d, u].mean() > traj.lean[:, 0, d, u].mean()
 
