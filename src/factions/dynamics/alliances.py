@@ -27,6 +27,12 @@ Each month every relation tie ``w_ij`` in [-1, 1] moves by three pulls (rates pe
 
 Camps and a balance index over time come from :mod:`factions.dynamics.balance`.
 
+The bounded sequence's ``bounded_alliances`` step (:mod:`factions.steps.ties`) measures
+these pulls against their values at the start and adds two: :func:`common_threat`, a third
+party hostile to both, weighted by its armed share (Walt 1987), and :func:`grievance`, the
+policy loss the bargaining outcome imposes beyond the compromise at the start (Achen 2006),
+blamed on those who pulled it away.
+
 References
 ----------
 Heider, F. (1946). Attitudes and cognitive organization. *Journal of Psychology* 21, 107-112.
@@ -42,6 +48,14 @@ approach. *International Journal of Modern Physics C* 16(5), 707-716.
 
 Marvel, S. A., Kleinberg, J., Kleinberg, R. D. & Strogatz, S. H. (2011). Continuous-time
 model of structural balance. *PNAS* 108(5), 1771-1776.
+
+Walt, S. M. (1987). *The Origins of Alliances*. Cornell UP.
+
+Achen, C. H. (2006). Institutional realism and bargaining models. In Thomson, Stokman, Achen
+& König (eds.), *The European Union Decides*, ch. 4. Cambridge UP.
+
+Morrow, J. D. (1991). Alliances and asymmetry: an alternative to the capability aggregation
+model of alliances. *American Journal of Political Science* 35(4), 904-933.
 """
 
 from __future__ import annotations
