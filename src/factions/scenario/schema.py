@@ -719,6 +719,14 @@ class Dynamics(_Model):
             "outcome erodes a tie."
         ),
     )
+    grievance_reference: Literal["compromise", "engine"] = Field(
+        default="compromise",
+        description=(
+            "bounded_alliances step: what an actor's policy loss is measured against: the "
+            "compromise at the start (capability x salience weighted mean), or the engine's "
+            "own forecast at the start."
+        ),
+    )
     provincial_budget: float = Field(
         default=0.0,
         ge=0,

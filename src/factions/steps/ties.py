@@ -26,6 +26,9 @@ tie an event moved returns towards where it started at ``affinity_rate``:
   1991), so the less satisfied partner sets the pace. With the ``mean`` engine the outcome is
   the compromise until capabilities change; an engine that forecasts another outcome
   imposes a loss on one side from the first month. That is how the engine reaches the ties.
+  ``dynamics.grievance_reference: engine`` measures the loss against the engine's own
+  forecast at the start instead, so that the start is an equilibrium under every engine and
+  the engine reaches the ties only through how its forecast changes.
 """
 
 from __future__ import annotations
@@ -66,8 +69,11 @@ def pulls(
 def _prepare(month: Month, ctx: Context) -> dict[str, Any]:
     st = month.state
     s = np.where(ctx.mask, st.s, 0.0)
-    reference = weighted_mean(st.x, s, month.capability[..., 0])
-    reference = np.where(np.isfinite(reference), reference, 0.5)
+    if ctx.dynamics.grievance_reference == "engine":
+        reference = month.forecast  # the engine's own forecast at the start
+    else:
+        reference = weighted_mean(st.x, s, month.capability[..., 0])
+        reference = np.where(np.isfinite(reference), reference, 0.5)
     start = pulls(month, ctx, reference, st.x)
     return {"ties0": st.ties.copy(), "reference": reference, "ideal": st.x, "pulls0": start}
 
