@@ -557,6 +557,33 @@ def test_changing_the_engine_changes_a_security_series(
     assert (eum.threat[:, -1, d] > mean.threat[:, -1, d]).mean() > 0.5
 
 
+@pytest.mark.parametrize("reference", ["compromise", "engine"])
+def test_the_grievance_reference_is_a_named_choice(reference: str) -> None:
+    """Against the compromise at the start, eum's first outcome is already a loss to one
+    side; against eum's own forecast at the start, the first month is an equilibrium."""
+    from factions.steps.ties import pulls
+
+    seen: list[float] = []
+
+    def probe(month: Month, ctx: Context) -> Month:
+        p = pulls(month, ctx, ctx.extra["reference"], ctx.extra["ideal"])
+        seen.append(float(p["grievance"].max()))
+        return month
+
+    def ref(d: dict[str, Any]) -> None:
+        d["dynamics"]["grievance_reference"] = reference
+
+    sc = scenario(ref)
+    assert sc.dynamics.steps is not None
+    seq: list[str | Step] = list(sc.dynamics.steps)
+    seq.insert(seq.index("bounded_alliances"), Step("probe", probe, frozenset(), frozenset(), "."))
+    simulate_batch(sc, "eum", rng=np.random.default_rng(0), steps=seq)
+    if reference == "engine":
+        assert seen[0] < 1e-9
+    else:
+        assert seen[0] > 0.05
+
+
 def governorates(per_seat: float) -> Mutate:
     def m(d: dict[str, Any]) -> None:
         seq = ["governorate_elections" if s == "elections" else s for s in BOUNDED_SEQUENCE]
