@@ -19,9 +19,11 @@ Two kinds of run:
      :mod:`.dynamics.voting`); seats feed capability from the next month.
 
   :data:`factions.steps.BOUNDED_SEQUENCE` replaces patronage and the security dilemma with
-  budgets, bounded forces, protection and Kydd's updating, and adds the alignment choice
-  (:mod:`factions.steps.bounded`, :mod:`factions.steps.alignment`); the ``coupling`` step
-  feeds the bargaining outcome back into budgets and protection.
+  budgets, bounded forces, protection and Kydd's updating, the alliances with ties that
+  start from equilibrium and feel the bargaining outcome, and adds the alignment choice
+  (:mod:`factions.steps.bounded`, :mod:`factions.steps.ties`,
+  :mod:`factions.steps.alignment`); the ``coupling`` step feeds the bargaining outcome back
+  into budgets and protection.
 
 Everything is vectorized over a leading batch axis (ensemble members); one seed gives one
 result.

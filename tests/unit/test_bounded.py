@@ -158,8 +158,9 @@ def test_us_troops_95_to_5_raises_arming(base: tuple[Scenario, Trajectory]) -> N
     alt = ensemble(sc, counterfactual=resource("us", "armed_strength", 5.0))
     iraqi = [idx(sc, a) for a in ("dawa", "siic", "sadrists", "tribes")]
     total, total_alt = armed(traj)[:, -1, iraqi].sum(1), armed(alt)[:, -1, iraqi].sum(1)
-    # measured: +4 % on average, higher in 84 % of the members (seed 0)
-    assert total_alt.mean() > 1.02 * total.mean()
+    # measured: +1.7 % on average, higher in 80 % of the members (seed 0; +4 % and 84 %
+    # before ties started from equilibrium and felt the outcome, bounded_alliances)
+    assert total_alt.mean() > 1.01 * total.mean()
     assert (total_alt > total).mean() > 0.75
 
 
@@ -183,7 +184,7 @@ def test_patronage_off_lowers_the_siics_fear(base: tuple[Scenario, Trajectory]) 
     sc, traj = base
     alt = ensemble(scenario(no_patronage))
     s = idx(sc, "siic")
-    # measured: 103.6 -> 102.3 on average, lower in 70 % of the members (seed 0)
+    # measured: 108.1 -> 105.6 on average, lower in 80 % of the members (seed 0)
     assert traj.threat is not None
     assert alt.threat is not None
     assert alt.threat[:, -1, s].mean() < traj.threat[:, -1, s].mean()
@@ -199,24 +200,40 @@ def test_all_ties_zero_does_not_make_everyone_arm_harder(
     assert not harder.all()
 
 
+def sadrists_rearm(d: dict[str, Any]) -> None:
+    """A counterfactual event: the Mahdi Army rearms to 90 a fortnight after the start."""
+    d["events"].append(
+        {
+            "id": "sadrists-rearm", "date": "2008-11-01", "name": "The Mahdi Army rearms",
+            "kind": "change", "judgment": "a counterfactual for the test",
+            "changes": [
+                {"target": "resource", "actor": "sadrists", "resource": "armed_strength",
+                 "op": "set", "value": 90},
+            ],
+        }
+    )  # fmt: skip
+
+
 def test_a_strong_sadrist_threat_binds_dawa_and_the_siic(
     base: tuple[Scenario, Trajectory],
 ) -> None:
-    """Structural balance weighted by the common enemy's power (the alliances step):
-    measured +0.002 on the tie at the horizon, higher in 96 % of members (seed 0)."""
+    """The Sadrists rearming (an event: ties start from equilibrium, so a threat already
+    there at the start is taken as what the scenario's ties reflect) draws Da'wa and the
+    SIIC together. Measured (seed 0): +0.134 on their tie at the horizon, higher in 98 % of
+    members, mostly through Kydd's updating (each side's arming is explained by the
+    Sadrists, so suspicion falls); the common-threat pull alone adds +0.039 (docs/model.md)."""
     sc, traj = base
-    alt = ensemble(sc, counterfactual=resource("sadrists", "armed_strength", 90.0))
+    alt = ensemble(scenario(sadrists_rearm))
     d, s = idx(sc, "dawa"), idx(sc, "siic")
-    closer = alt.ties[:, -1, d, s] > traj.ties[:, -1, d, s]
-    assert closer.mean() > 0.9
-    assert alt.ties[:, -1, d, s].mean() > traj.ties[:, -1, d, s].mean()
+    gain = alt.ties[:, -1, d, s] - traj.ties[:, -1, d, s]
+    assert (gain > 0).mean() > 0.9
+    assert gain.mean() > 0.05
 
 
-def test_with_no_events_and_no_patronage_forces_budgets_and_beliefs_stay() -> None:
-    """Ties held too: the alliances step pulls ties towards positional affinity even when
-    nothing happens (docs/model.md), and a moved tie moves threats."""
-    seq = tuple(s for s in BOUNDED_SEQUENCE if s != "alliances")
-    sc = scenario(no_events, steps=seq)
+def test_with_no_events_and_no_patronage_the_state_stays_where_it_started() -> None:
+    """The whole bounded sequence, ties included: ``bounded_alliances`` measures its pulls
+    against their values at the start, so a tie moves only when something changes."""
+    sc = scenario(no_events)
 
     def no_links(st: State, sc: Scenario) -> State:
         return replace(st, patron=np.zeros_like(st.patron))
@@ -225,9 +242,16 @@ def test_with_no_events_and_no_patronage_forces_budgets_and_beliefs_stay() -> No
     a = armed(traj)
     assert np.allclose(a[:, -1], a[:, 0])
     assert np.allclose(traj.belief[:, -1], traj.belief[:, 0])
+    assert np.allclose(traj.ties[:, -1], traj.ties[:, 0])
+    assert np.allclose(traj.resources[:, -1], traj.resources[:, 0])
     assert traj.budget is not None
     money = traj.resources[:, 1:, :, traj.kinds.index("money")]
     assert np.allclose(traj.budget, money)
+    # the standard alliances step, by contrast, pulls ties towards positional affinity
+    # even when nothing happens
+    seq = tuple("alliances" if s == "bounded_alliances" else s for s in BOUNDED_SEQUENCE)
+    drift = ensemble(scenario(no_events, steps=seq), counterfactual=no_links)
+    assert not np.allclose(drift.ties[:, -1], drift.ties[:, 0])
 
 
 def test_a_ten_year_horizon_stays_bounded() -> None:
@@ -384,8 +408,8 @@ def test_a_bounded_run_reports_the_contest_race_and_its_verdict() -> None:
 def test_us_withdrawing_moves_whom_dawa_leans_on_away_from_the_us(
     base: tuple[Scenario, Trajectory],
 ) -> None:
-    """Measured: P(Da'wa leans on the U.S.) at the horizon 0.62 -> 0.09, lower in 99.6 %
-    of members (seed 0)."""
+    """Measured: P(Da'wa leans on the U.S.) at the horizon 0.63 -> 0.04, lower in every
+    member (seed 0)."""
     sc, traj = base
     alt = ensemble(sc, counterfactual=commitment("us", "dawa", 0.0))
     d, u = idx(sc, "dawa"), idx(sc, "us")
@@ -411,7 +435,7 @@ def test_a_threatening_siic_is_leaned_on_less_and_the_us_more(
     assert alt.lean is not None
     assert alt.lean[:, 0, d, s].mean() < traj.lean[:, 0, d, s].mean()
     lower = alt.lean[:, 0, d, s] < traj.lean[:, 0, d, s]
-    # measured: lower in 99.4 % of members; P(leans on the U.S.) 0.76 -> 0.85 (seed 0)
+    # measured: lower in 98.6 % of members; P(leans on the U.S.) 0.76 -> 0.85 (seed 0)
     assert lower.mean() > 0.95
     assert alt.lean[:, 0, d, u].mean() > traj.lean[:, 0, d, u].mean()
 
@@ -479,7 +503,7 @@ def test_coupling_moves_the_budget_holders_money_with_the_outcome() -> None:
 
 def test_changing_the_engine_changes_an_election_answer() -> None:
     """Measured with 500 members, seed 0: P(Da'wa wins most seats) 96.8 % (mean) against
-    87.6 % (eum) with the coupling step; 96.8 % and 96.8 % without it."""
+    89.8 % (eum) with the coupling step."""
     sc = scenario(coupled)
 
     def dawa_first(traj: Trajectory) -> float:
@@ -489,6 +513,113 @@ def test_changing_the_engine_changes_an_election_answer() -> None:
 
     mean, eum = ensemble(sc, model="mean"), ensemble(sc, model="eum")
     assert dawa_first(mean) - dawa_first(eum) > 0.05
+
+
+def breaks(sc: Scenario, traj: Trajectory) -> np.ndarray:
+    """Per member: does ``alliance-breaks`` resolve yes (the tie below 0 before the
+    provincial elections)?"""
+    from factions.forecast import BatchView, evaluate
+
+    q = next(q for q in sc.questions if q.id == "alliance-breaks")
+    view = BatchView(sc, to_arrays(sc), traj.x, traj.forecast[:, -1], traj)
+    return evaluate(q, view).code
+
+
+@pytest.fixture(scope="module")
+def engines() -> dict[str, tuple[Scenario, Trajectory]]:
+    sc = scenario(coupled)
+    return {m: (sc, ensemble(sc, model=m)) for m in ("mean", "eum")}
+
+
+def test_changing_the_engine_changes_an_alliance_answer(
+    engines: dict[str, tuple[Scenario, Trajectory]],
+) -> None:
+    """The grievance pull of ``bounded_alliances``: eum's outcome departs from the start's
+    compromise, and the side it goes against blames the other. Measured (500 members, seed
+    0): P(alliance-breaks) 30.6 % with ``mean``, 55.2 % with ``eum``."""
+    (sc, mean), (_, eum) = engines["mean"], engines["eum"]
+    assert breaks(sc, eum).mean() - breaks(sc, mean).mean() > 0.1
+    d, s = idx(sc, "dawa"), idx(sc, "siic")
+    assert eum.ties[:, -1, d, s].mean() < mean.ties[:, -1, d, s].mean() - 0.1
+
+
+def test_changing_the_engine_changes_a_security_series(
+    engines: dict[str, tuple[Scenario, Trajectory]],
+) -> None:
+    """Da'wa's contest threat at the horizon, same members: the eroded Da'wa-SIIC tie weighs
+    the SIIC's fighters more (``w = p (1 - max(tie, 0))``). Measured (seed 0): 28.7 with
+    ``mean``, 31.9 with ``eum`` (+11 %), higher in 73 % of members."""
+    (sc, mean), (_, eum) = engines["mean"], engines["eum"]
+    d = idx(sc, "dawa")
+    assert mean.threat is not None
+    assert eum.threat is not None
+    assert eum.threat[:, -1, d].mean() > 1.05 * mean.threat[:, -1, d].mean()
+    assert (eum.threat[:, -1, d] > mean.threat[:, -1, d]).mean() > 0.5
+
+
+@pytest.mark.parametrize("reference", ["compromise", "engine"])
+def test_the_grievance_reference_is_a_named_choice(reference: str) -> None:
+    """Against the compromise at the start, eum's first outcome is already a loss to one
+    side; against eum's own forecast at the start, the first month is an equilibrium."""
+    from factions.steps.ties import pulls
+
+    seen: list[float] = []
+
+    def probe(month: Month, ctx: Context) -> Month:
+        p = pulls(month, ctx, ctx.extra["reference"], ctx.extra["ideal"])
+        seen.append(float(p["grievance"].max()))
+        return month
+
+    def ref(d: dict[str, Any]) -> None:
+        d["dynamics"]["grievance_reference"] = reference
+
+    sc = scenario(ref)
+    assert sc.dynamics.steps is not None
+    seq: list[str | Step] = list(sc.dynamics.steps)
+    seq.insert(seq.index("bounded_alliances"), Step("probe", probe, frozenset(), frozenset(), "."))
+    simulate_batch(sc, "eum", rng=np.random.default_rng(0), steps=seq)
+    if reference == "engine":
+        assert seen[0] < 1e-9
+    else:
+        assert seen[0] > 0.05
+
+
+def governorates(per_seat: float) -> Mutate:
+    def m(d: dict[str, Any]) -> None:
+        seq = ["governorate_elections" if s == "elections" else s for s in BOUNDED_SEQUENCE]
+        d["dynamics"].update(steps=seq, provincial_budget=per_seat)
+
+    return m
+
+
+def test_governorships_feed_money_once() -> None:
+    """Accounting: from the provincial elections' month on, the parties governing each
+    council hold its budget (``provincial_budget`` per seat), split by their seats in the
+    government; added once, not every month."""
+    from factions.steps.governorates import provincial_money
+
+    sc = scenario(governorates(0.05))
+    traj = ensemble(sc, n=50)
+    ((t, el),) = traj.councils
+    money = traj.resources[..., traj.kinds.index("money")]
+    jump = money[:, t] - money[:, t - 1]
+    expected = provincial_money(((t, el),), 0.05, len(sc.actors))
+    assert np.allclose(jump, expected)
+    # each governorate's budget goes, whole, to the parties of its government
+    formed = el.council.government.any(-1)  # (B, G)
+    budgets = 0.05 * np.where(formed, el.seats.sum(-1), 0).sum(-1)
+    assert np.allclose(jump.sum(-1), budgets)
+    assert budgets.min() > 0
+    # only parties in some council's government gain, and only once
+    member = np.take_along_axis(
+        el.council.government, np.broadcast_to(el.lists[:, None, :], el.seats.shape), axis=2
+    ).any(1)
+    assert (jump[~member] == 0).all()
+    assert np.allclose(money[:, t:], money[:, t : t + 1])
+    # off by default: no money moves at the election
+    plain = ensemble(scenario(governorates(0.0)), n=50)
+    money0 = plain.resources[..., plain.kinds.index("money")]
+    assert np.array_equal(money0[:, t], money0[:, t - 1])
 
 
 def test_a_coupling_issue_that_does_not_exist_is_a_clear_error() -> None:

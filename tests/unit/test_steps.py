@@ -83,11 +83,11 @@ def test_every_step_writes_only_what_it_declares(iraq: Scenario) -> None:
 def test_the_bounded_steps_write_only_what_they_declare(iraq: Scenario) -> None:
     from factions.steps import BOUNDED_SEQUENCE
 
-    seq = list(BOUNDED_SEQUENCE)
+    seq = ["governorate_elections" if s == "elections" else s for s in BOUNDED_SEQUENCE]
     seq.insert(seq.index("bargaining") + 1, "coupling")
     sc = _judgment(
         iraq, steps=seq, budget_issue="pm-power", budget_holder="dawa",
-        protection_issue="us-security-role",
+        protection_issue="us-security-role", provincial_budget=0.02,
     )  # fmt: skip
     seen: dict[str, set[str]] = {}
 
@@ -108,8 +108,9 @@ def test_the_bounded_steps_write_only_what_they_declare(iraq: Scenario) -> None:
     # kydd_beliefs runs but, in this single run, sees no move larger than the observation
     # noise that tells a greedy type from a security seeker (docs/model.md)
     assert "kydd_beliefs" in seen
-    for name in ("coupling", "bounded_patronage", "forces", "alignment"):
+    for name in ("coupling", "bounded_patronage", "forces", "bounded_alliances", "alignment"):
         assert seen[name], name
+    assert "resources.money" in seen["governorate_elections"]
 
 
 def test_declarations_name_known_fields() -> None:

@@ -180,7 +180,7 @@ def structural(scenario: Scenario) -> list[Structural]:
 
 
 #: The steps whose coefficients have default judgment priors (:data:`BOUNDED_PRIORS`).
-BOUNDED_STEPS = frozenset({"bounded_patronage", "forces", "kydd_beliefs"})
+BOUNDED_STEPS = frozenset({"bounded_patronage", "forces", "kydd_beliefs", "bounded_alliances"})
 
 
 def _default_prior(dyn: Dynamics, name: str, out: list[Structural]) -> None:

@@ -27,6 +27,12 @@ Each month every relation tie ``w_ij`` in [-1, 1] moves by three pulls (rates pe
 
 Camps and a balance index over time come from :mod:`factions.dynamics.balance`.
 
+The bounded sequence's ``bounded_alliances`` step (:mod:`factions.steps.ties`) measures
+these pulls against their values at the start and adds two: :func:`common_threat`, a third
+party hostile to both, weighted by its armed share (Walt 1987), and :func:`grievance`, the
+policy loss the bargaining outcome imposes beyond the compromise at the start (Achen 2006),
+blamed on those who pulled it away.
+
 References
 ----------
 Heider, F. (1946). Attitudes and cognitive organization. *Journal of Psychology* 21, 107-112.
@@ -42,6 +48,14 @@ approach. *International Journal of Modern Physics C* 16(5), 707-716.
 
 Marvel, S. A., Kleinberg, J., Kleinberg, R. D. & Strogatz, S. H. (2011). Continuous-time
 model of structural balance. *PNAS* 108(5), 1771-1776.
+
+Walt, S. M. (1987). *The Origins of Alliances*. Cornell UP.
+
+Achen, C. H. (2006). Institutional realism and bargaining models. In Thomson, Stokman, Achen
+& König (eds.), *The European Union Decides*, ch. 4. Cambridge UP.
+
+Morrow, J. D. (1991). Alliances and asymmetry: an alternative to the capability aggregation
+model of alliances. *American Journal of Political Science* 35(4), 904-933.
 """
 
 from __future__ import annotations
@@ -49,7 +63,7 @@ from __future__ import annotations
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["affinity", "balance_pull", "update_ties"]
+__all__ = ["affinity", "balance_pull", "common_threat", "grievance", "update_ties"]
 
 FloatArray = NDArray[np.float64]
 
@@ -111,3 +125,53 @@ def update_ties(
     n = ties.shape[-1]
     new = new * (1.0 - np.eye(n))[None]
     return np.asarray(0.5 * (new + new.transpose(0, 2, 1)))
+
+
+def grievance(
+    x: FloatArray, s: FloatArray, c: FloatArray, outcome: FloatArray, reference: FloatArray
+) -> FloatArray:
+    """``G_ij``, ``(B, n, n)``: ``i``'s excess policy loss from ``outcome``, attributed to ``j``.
+
+    ``i``'s excess loss on issue ``d`` is what the outcome costs it beyond the
+    ``reference`` (the compromise at the start), weighted by its salience,
+    ``e_id = s_id max(|x_id - o_d| - |x_id - r_d|, 0)``. It is blamed on those who pulled the
+    outcome from the reference to where it is: the actors on that side of the reference, in
+    proportion to their pull ``c_j s_jd |x_jd - r_d|`` (the capability x salience weight of
+    the compromise model, Achen 2006, times the distance it pulls over),
+
+    ``G_ij = sum_d e_id b_jd / sum_d s_id``,
+    ``b_jd = c_j s_jd max(sgn(o_d - r_d) (x_jd - r_d), 0) / sum_k (same for k)``.
+
+    ``G`` lies in [0, 1]; it is 0 where the outcome is the reference. ``x``, ``s`` are
+    ``(B, n, D)`` (``s`` 0 where an actor holds no stance), ``c`` ``(B, n)`` bargaining
+    capability, ``outcome`` and ``reference`` ``(B, D)``.
+    """
+    o, r = outcome[:, None, :], reference[:, None, :]
+    excess = s * np.maximum(np.abs(x - o) - np.abs(x - r), 0.0)
+    side = np.sign(o - r)
+    pull = c[:, :, None] * s * np.maximum(side * (x - r), 0.0)
+    share = pull / np.maximum(pull.sum(axis=1, keepdims=True), 1e-300)
+    g = np.einsum("bid,bjd->bij", excess, share) / np.maximum(s.sum(-1), 1e-300)[:, :, None]
+    n = x.shape[1]
+    return np.asarray(g * (1.0 - np.eye(n))[None])
+
+
+def common_threat(ties: FloatArray, armed: FloatArray) -> FloatArray:
+    """``E_ij``, ``(B, n, n)``: how strongly a common enemy threatens both ``i`` and ``j``.
+
+    ``E_ij = sum_{k != i, j} h_ik h_jk C_k / (C_i + C_j + C_k)``, with ``h = max(-w, 0)`` the
+    enmity of each tie and ``C`` armed capability: a third party hostile to both (the
+    common-enemy term ``w_ik w_kj`` of structural balance), weighted by its share in a contest
+    against the two together (Tullock's ratio form). Walt (1987): states ally against the
+    power that threatens them, and threat grows with the other's power and hostility.
+    """
+    h = np.maximum(-ties, 0.0)
+    c = np.maximum(armed, 0.0)
+    pair = c[:, :, None, None] + c[:, None, :, None] + c[:, None, None, :]  # (B, i, j, k)
+    share = np.divide(
+        np.broadcast_to(c[:, None, None, :], pair.shape), pair,
+        out=np.zeros(pair.shape), where=pair > 0,
+    )  # fmt: skip
+    e = np.einsum("bik,bjk,bijk->bij", h, h, share)
+    n = ties.shape[-1]
+    return np.asarray(e * (1.0 - np.eye(n))[None])

@@ -614,6 +614,8 @@ BOUNDED_PRIORS: dict[str, tuple[float, float, float]] = {
     "recruit_rate": (0.1, 0.05, 0.2),
     "attrition": (0.02, 0.005, 0.05),
     "greed": (0.5, 0.2, 1.0),
+    "common_threat_rate": (0.1, 0.02, 0.3),
+    "grievance_rate": (0.5, 0.1, 1.0),
 }
 
 #: The hazard coefficients of the ``clashes`` step (docs/model.md, "Questions that
@@ -721,6 +723,34 @@ class Dynamics(_Model):
     )
     obs_noise: float = Field(
         default=0.05, gt=0, le=10, description="Bounded steps: noise of an observed move, per pool."
+    )
+    common_threat_rate: Rate = Field(
+        default=0.1,
+        description="bounded_alliances step: how fast a common armed threat binds a pair.",
+    )
+    grievance_rate: Rate = Field(
+        default=0.5,
+        description=(
+            "bounded_alliances step: how fast a partner's grievance over the bargaining "
+            "outcome erodes a tie."
+        ),
+    )
+    grievance_reference: Literal["compromise", "engine"] = Field(
+        default="compromise",
+        description=(
+            "bounded_alliances step: what an actor's policy loss is measured against: the "
+            "compromise at the start (capability x salience weighted mean), or the engine's "
+            "own forecast at the start."
+        ),
+    )
+    provincial_budget: float = Field(
+        default=0.0,
+        ge=0,
+        le=MAX_MAGNITUDE,
+        description=(
+            "governorate_elections step: money a month per council seat that the parties "
+            "governing a council control (0: councils control no money)."
+        ),
     )
     budget_issue: Identifier | None = Field(
         default=None,

@@ -36,6 +36,7 @@ from factions.steps.standard import (
     PATRONAGE,
     SECURITY,
 )
+from factions.steps.ties import BOUNDED_ALLIANCES
 
 __all__ = [
     "BOUNDED_SEQUENCE",
@@ -55,6 +56,7 @@ STEPS: dict[str, Step] = {
         CAPABILITY, BARGAINING, PATRONAGE, SECURITY, ALLIANCES, EVENTS, ELECTIONS,
         BOUNDED_PATRONAGE, FORCES, KYDD_BELIEFS, ALIGNMENT, COUPLING, GOVERNORATE_ELECTIONS,
         CLASHES,
+        BOUNDED_ALLIANCES,
     )
 }  # fmt: skip
 

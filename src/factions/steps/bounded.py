@@ -1,8 +1,9 @@
 """Bounded forces, budgets, protection and Kydd's updating: the ``bounded`` simulation steps.
 
 Three steps that a scenario runs in place of ``patronage`` and ``security`` with
-``dynamics.steps`` (:data:`BOUNDED_SEQUENCE`); docs/model.md, "Bounded forces", has the
-equations and their sources.
+``dynamics.steps`` (:data:`BOUNDED_SEQUENCE`, which also runs ``bounded_alliances``,
+:mod:`factions.steps.ties`, in place of ``alliances``); docs/model.md, "Bounded forces", has
+the equations and their sources.
 
 - ``bounded_patronage``: money is a monthly flow. A patron pays its clients stipends out of
   its month's money (``spend * money * k * programme``, scaled down so they never exceed
@@ -66,7 +67,7 @@ BOUNDED_SEQUENCE: tuple[str, ...] = (
     "bounded_patronage",
     "capability",
     "forces",
-    "alliances",
+    "bounded_alliances",
     "events",
     "elections",
     "kydd_beliefs",

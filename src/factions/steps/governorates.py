@@ -19,12 +19,18 @@ districts is a governorate council:
 4. **Feedback**: each contestant's ``seats`` resource becomes its share of all council seats
    (0-100), as in the ``elections`` step; the election is also recorded in ``elections``
    (votes: each governorate's shares times its council size).
+5. **Provincial budgets** (:func:`provincial_money`): the parties in each council's government
+   control that governorate's budget, ``dynamics.provincial_budget`` money a month per
+   council seat (budgets roughly in proportion to population, as council sizes are), split
+   among them by their seats in the government. It is added to their ``money`` (a monthly
+   flow) from the election's month on; a later election of the same governorate replaces
+   the earlier control, so each governorate's budget is counted once.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import numpy as np
 from numpy.typing import NDArray
@@ -41,7 +47,7 @@ from factions.errors import Problem, ScenarioError
 from factions.steps.base import Context, Month, Step
 from factions.steps.standard import capabilities, contestants
 
-__all__ = ["GOVERNORATE_ELECTIONS", "GovernorateElection"]
+__all__ = ["GOVERNORATE_ELECTIONS", "GovernorateElection", "provincial_money"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -65,6 +71,30 @@ class GovernorateElection:
     lists: IntArray
     council: CouncilOutcome
     seats: IntArray
+
+
+def _control(el: GovernorateElection, per_seat: float) -> FloatArray:
+    """``(B, G, n)`` the money a month each party controls in each governorate of ``el``."""
+    gov = np.take_along_axis(
+        el.council.government, np.broadcast_to(el.lists[:, None, :], el.seats.shape), axis=2
+    )  # (B, G, n): in government if its list is
+    held = np.where(gov, el.seats, 0).astype(np.float64)
+    share = held / np.maximum(held.sum(-1, keepdims=True), 1.0)
+    budget = per_seat * el.seats.sum(-1, keepdims=True).astype(np.float64)  # (B, G, 1)
+    return np.asarray(budget * share)
+
+
+def provincial_money(councils: tuple[tuple[int, Any], ...], per_seat: float, n: int) -> FloatArray:
+    """``(B, n)`` the provincial budgets each party controls a month after the governorate
+    elections ``councils`` (for each governorate, the latest election held there counts)."""
+    latest: dict[str, FloatArray] = {}
+    for _, el in councils:
+        control = _control(el, per_seat)
+        for g, district in enumerate(el.district_ids):
+            latest[district] = control[:, g]
+    if not latest:
+        return np.zeros((1, n))
+    return np.asarray(sum(latest.values()))
 
 
 def _gov_elections(month: Month, ctx: Context) -> Month:
@@ -142,6 +172,12 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
         k_seats = ctx.kind("seats", month)
         res = st.resources.copy()
         res[..., k_seats] = np.where(contest[None], 100.0 * share, res[..., k_seats])
+        per_seat = ctx.dynamics.provincial_budget
+        if per_seat > 0:
+            before = provincial_money(tuple(councils[:-1]), per_seat, n)
+            after = provincial_money(tuple(councils), per_seat, n)
+            k_money = ctx.kind("money", month)
+            res[..., k_money] = res[..., k_money] + after - before
         month = replace(month, state=replace(st, resources=res))
     return replace(month, elections=tuple(held), councils=tuple(councils))
 
@@ -155,8 +191,8 @@ def _expand(a: NDArray[_T], idx: IntArray, n: int, fill: object) -> NDArray[_T]:
 GOVERNORATE_ELECTIONS = Step(
     "governorate_elections", _gov_elections,
     frozenset({"resources.*", "state.ties", "state.x", "elections", "councils"}),
-    frozenset({"resources.seats", "elections", "councils"}),
+    frozenset({"resources.seats", "resources.money", "elections", "councils"}),
     "elections by governorate: logit shares (base, incumbency, record, capability) with "
-    "Dirichlet noise, joint lists, seats per council, council power and government "
-    "(dynamics/governorates.py)",
+    "Dirichlet noise, joint lists, seats per council, council power and government; "
+    "governing parties control provincial budgets (dynamics/governorates.py)",
 )  # fmt: skip
