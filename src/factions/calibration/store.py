@@ -27,7 +27,13 @@ from pathlib import Path
 from typing import Any
 
 from factions.errors import Problem, ScenarioError
-from factions.scenario.schema import BOUNDED_PRIORS, CALIBRATED, Dynamics, Scenario
+from factions.scenario.schema import (
+    BOUNDED_PRIORS,
+    CALIBRATED,
+    GOVERNORATE_PRIORS,
+    Dynamics,
+    Scenario,
+)
 
 __all__ = [
     "BUILTIN",
@@ -184,12 +190,17 @@ BOUNDED_STEPS = frozenset({"bounded_patronage", "forces", "kydd_beliefs"})
 
 
 def _default_prior(dyn: Dynamics, name: str, out: list[Structural]) -> None:
-    """A bounded step's coefficient: its judgment prior, when the scenario runs the step."""
-    if name not in BOUNDED_PRIORS or not BOUNDED_STEPS & set(dyn.steps or ()):
+    """A bounded step's coefficient, or one of the ``governorate_elections`` step's vote
+    model: its judgment prior, when the scenario runs the step."""
+    steps = set(dyn.steps or ())
+    if name in BOUNDED_PRIORS and BOUNDED_STEPS & steps:
+        value, low, high = BOUNDED_PRIORS[name]
+    elif name in GOVERNORATE_PRIORS and "governorate_elections" in steps:
+        value, low, high = GOVERNORATE_PRIORS[name]
+    else:
         return
     if any(s.name == name for s in out):
         return
-    value, low, high = BOUNDED_PRIORS[name]
     out.append(
         Structural(name, value, low, high, (), "triangular", "judgment prior (docs/model.md)")
     )

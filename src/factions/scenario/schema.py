@@ -45,6 +45,7 @@ __all__ = [
     "ACTOR_KINDS",
     "BOUNDED_PRIORS",
     "CALIBRATED",
+    "GOVERNORATE_PRIORS",
     "MAX_ACTORS",
     "MAX_CHANGES",
     "MAX_DATE",
@@ -611,9 +612,17 @@ BOUNDED_PRIORS: dict[str, tuple[float, float, float]] = {
     "greed": (0.5, 0.2, 1.0),
 }
 
+#: The judgment coefficients of the ``governorate_elections`` step's vote model
+#: (docs/model.md, "Elections by governorate"): priors ``(value, low, high)`` that ensembles
+#: sample when a scenario runs the step and gives no range of its own.
+GOVERNORATE_PRIORS: dict[str, tuple[float, float, float]] = {
+    "vote_retro": (0.3, 0.0, 1.0),
+    "vote_capability": (0.3, 0.0, 1.0),
+}
+
 #: The Dynamics fields a calibration can set (docs/calibration.md), or a scenario may give a
 #: range for in ``dynamics.coefficients``.
-CALIBRATED = ("fear", "restraint", *BOUNDED_PRIORS)
+CALIBRATED = ("fear", "restraint", *BOUNDED_PRIORS, *GOVERNORATE_PRIORS)
 
 
 class Dynamics(_Model):
@@ -719,6 +728,18 @@ class Dynamics(_Model):
     )
     alignment_scale: float = Field(
         default=0.1, gt=0, le=100, description="Alignment step: the logit scale of partners' value."
+    )
+    vote_retro: float = Field(
+        default=0.3,
+        ge=0,
+        le=10,
+        description="governorate_elections step: log-odds per unit of a council's record.",
+    )
+    vote_capability: float = Field(
+        default=0.3,
+        ge=0,
+        le=10,
+        description="governorate_elections step: elasticity of the vote in electoral capability.",
     )
     council_formation: Literal["mcw", "baron_ferejohn"] = Field(
         default="mcw",

@@ -9,7 +9,9 @@ districts is a governorate council:
    left by local electoral capability, ``c^{el}_i * strength_gi``), incumbency from
    ``incumbents``, the retrospective term from ``record``, and the capability term (clients'
    votes, patronage money) from electoral capability; Dirichlet noise. Coefficients: the
-   built-in ``elections`` calibration (docs/calibration.md has the mapping) and judgments.
+   built-in ``elections`` calibration (docs/calibration.md has the mapping) and two
+   judgments, ``dynamics.vote_retro`` and ``dynamics.vote_capability``, whose priors
+   (``schema.GOVERNORATE_PRIORS``) ensembles sample.
 2. **Lists**: allies whose tie exceeds ``joint_list_threshold`` run one joint list (as in the
    ``elections`` step); a list's share is its members' sum.
 3. **Councils** by :func:`factions.dynamics.governorates.council_outcome`: seats by the
@@ -105,9 +107,14 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
         left = np.clip(1.0 - given.sum(-1), 0.0, 1.0)[None, :, None]
         fill = left * unnamed / np.maximum(unnamed.sum(-1, keepdims=True), 1e-300)
         base = np.where(named[None], given[None], fill)
-        shares = governorate_vote_shares(
-            base, incumbent, record, c, stands, fitted_coefficients(), ctx.rng
+        # The two judgment coefficients per member (sampled by ensembles from their priors,
+        # schema.GOVERNORATE_PRIORS); the fitted ones are the calibration's estimates.
+        coef = replace(
+            fitted_coefficients(),
+            gamma_retro=ctx.coef("vote_retro")[:, :, None],
+            lam=ctx.coef("vote_capability")[:, :, None],
         )
+        shares = governorate_vote_shares(base, incumbent, record, c, stands, coef, ctx.rng)
         joint = (st.ties > ctx.dynamics.joint_list_threshold) & contest[None, :, None]
         lists = components(joint & contest[None, None, :])
         onehot = (lists[:, :, None] == np.arange(n)[None, None, :]).astype(np.float64)
