@@ -27,7 +27,7 @@ from factions.dynamics.coalitions import shapley_shubik
 from factions.dynamics.state import initial_state
 from factions.scenario.arrays import to_arrays
 from factions.scenario.io import load_scenario
-from factions.scenario.schema import Scenario
+from factions.scenario.schema import Scenario, Uncertain, value_of
 from factions.simulate import simulate_batch
 from factions.steps import STANDARD_SEQUENCE, Context, Month, Step, resolve
 from factions.steps.governorates import GovernorateElection
@@ -148,8 +148,69 @@ def test_the_shipped_districts_are_the_14_governorates_with_their_2005_starting_
         want = b.get(d.id, {})
         assert set(d.base) == set(want), d.id
         for party, v in want.items():
-            assert d.base[party] == pytest.approx(v, abs=6e-4), (d.id, party)
+            assert value_of(d.base[party]) == pytest.approx(v, abs=6e-4), (d.id, party)
         assert d.incumbents == gov[d.id], d.id
+        # the judged shares carry their range: Rule D a tenth to a third of the SCIRI list,
+        # Wasit's council none to all of its 4 seats
+        for party, q in d.base.items():
+            judged = d.id == "wasit" and party in ("dawa", "siic")
+            judged |= party == "dawa" and isinstance(q, Uncertain) and d.id != "wasit"
+            if not judged:
+                assert not isinstance(q, Uncertain), (d.id, party)
+                continue
+            assert isinstance(q, Uncertain)
+            assert q.low is not None
+            assert q.high is not None
+            assert q.judgment
+            if d.id == "wasit":
+                assert (q.low, q.high) == (0, pytest.approx(4 / 41, abs=6e-4))
+            else:
+                siic_list = value_of(d.base["siic"]) / (1 - DAWA_PART)
+                assert q.low == pytest.approx(siic_list / 10, abs=6e-4)
+                assert q.high == pytest.approx(siic_list / 3, abs=6e-4)
+    assert {d.id for d in dists if isinstance(d.base.get("dawa"), Uncertain)} == {
+        "babil", "najaf", "karbala", "dhi-qar", "ninawa", "wasit",
+    }  # fmt: skip
+
+
+def test_an_ensemble_samples_the_judged_bases() -> None:
+    from factions.ensemble.sampling import (
+        apply_params,
+        change_values,
+        coefficient_values,
+        draw,
+        uncertain_params,
+    )
+    from factions.labels import input_label
+
+    sc = load_scenario("iraq-2008")
+    arr = to_arrays(sc)
+    params = uncertain_params(sc, arr)
+    (e,) = [i for i, ev in enumerate(sc.events) if ev.election is not None]
+    babil = f"events.{e}.election.districts.2.base.dawa"
+    paths = [p.path for p in params]
+    assert babil in paths
+    assert input_label(sc, babil) == "provincial-2009: dawa's base in babil"
+    values = draw(params, 200, 0)
+    m = paths.index(babil)
+    assert 0.061 <= values[:, m].min() < values[:, m].max() <= 0.203
+
+    # the members' Da'wa share in Babil follows its sampled base: the same members and
+    # random stream with the base at the bottom and at the top of its range
+    def babil_share(base: float) -> np.ndarray:
+        v = values.copy()
+        v[:, m] = base
+        traj = simulate_batch(
+            sc, "mean", rng=np.random.default_rng(0),
+            state=initial_state(arr, inputs=apply_params(arr, params, v)),
+            values=change_values(sc, params, v), coefficients=coefficient_values(params, v),
+        )  # fmt: skip
+        _, ge = traj.councils[0]
+        return np.asarray(ge.shares[:, 2, ge.actor_ids.index("dawa")])
+
+    low, high = babil_share(0.061), babil_share(0.203)
+    assert (high > low).mean() > 0.9
+    assert high.mean() > 1.5 * low.mean()
 
 
 def test_per_governorate_seats_power_and_government(run: Any) -> None:

@@ -499,12 +499,13 @@ class District(_Sourced):
             "multiplies the actor's electoral capability in this district."
         ),
     )
-    base: dict[Identifier, Annotated[float, _in_range(0.0, 1.0)]] = Field(
+    base: dict[Identifier, Annotated[Number, _in_range(0.0, 1.0)]] = Field(
         default_factory=dict,
         description=(
             "governorate_elections step: each actor's share of the vote (or seats) at the "
-            "previous election here, where known; actors not named share what is left by "
-            "local electoral capability."
+            "previous election here, where known (a judged share may carry a range, which "
+            "ensembles sample); actors not named share what is left by local electoral "
+            "capability."
         ),
     )
     incumbents: list[Identifier] = Field(

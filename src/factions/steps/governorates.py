@@ -40,6 +40,7 @@ from factions.dynamics.governorates import (
 )
 from factions.dynamics.voting import ElectionResult, components, district_arrays, hare_split
 from factions.errors import Problem, ScenarioError
+from factions.scenario.schema import value_of
 from factions.steps.base import Context, Month, Step
 from factions.steps.standard import capabilities, contestants
 
@@ -90,13 +91,15 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
         dists = el.districts
         council, strength, ids = district_arrays(el, arr.actor_ids)
         g = len(council)
-        given = np.zeros((g, n))
+        b = c.shape[0]
+        given = np.zeros((b, g, n))
         named = np.zeros((g, n), dtype=bool)
         incumbent = np.zeros((g, n), dtype=bool)
         record = np.zeros(g)
         for k, d in enumerate(dists):
             for a, v2 in d.base.items():
-                given[k, a_idx[a]] = float(v2)
+                # per member: a judged base with a range is sampled by ensembles
+                given[:, k, a_idx[a]] = ctx.values(v2) if ctx.values is not None else value_of(v2)
                 named[k, a_idx[a]] = True
             for a in d.incumbents:
                 incumbent[k, a_idx[a]] = True
@@ -104,9 +107,9 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
         stands = contest[None] & (strength > 0)  # (G, n)
         local = np.where(stands[None], c[:, None, :] * strength[None], 0.0)  # (B, G, n)
         unnamed = np.where(named[None], 0.0, local)
-        left = np.clip(1.0 - given.sum(-1), 0.0, 1.0)[None, :, None]
+        left = np.clip(1.0 - given.sum(-1), 0.0, 1.0)[..., None]
         fill = left * unnamed / np.maximum(unnamed.sum(-1, keepdims=True), 1e-300)
-        base = np.where(named[None], given[None], fill)
+        base = np.where(named[None], given, fill)
         # The two judgment coefficients per member (sampled by ensembles from their priors,
         # schema.GOVERNORATE_PRIORS); the fitted ones are the calibration's estimates.
         coef = replace(
@@ -127,7 +130,6 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
             list_shares, council, pos[:, idx], rule=el.rule, first_divisor=el.first_divisor,
             formation=ctx.dynamics.council_formation, rng=ctx.rng,
         )  # fmt: skip
-        b = c.shape[0]
         full = CouncilOutcome(
             seats=_expand(out.seats, idx, n, 0),
             power=_expand(out.power, idx, n, 0.0),
