@@ -1,9 +1,10 @@
 """The bounded steps over a 10-year horizon for 10,000 members (issue 10, "Bounded").
 
 Run: ``.venv/bin/python benchmarks/bench_bounded.py [--members 10000] [--chunk 2500]``.
-Runs iraq-2008 with ``dynamics.steps`` = the bounded sequence and the horizon moved to
-2018-10-15 (121 months), members sampled as ``factions ensemble`` samples them (inputs and
-the structural priors), in chunks. Checks that no actor's fighters exceed its recruitable
+Runs the shipped iraq-2008 (its ``dynamics.steps``: the bounded sequence with the coupling,
+elections by governorate and alignment) with the horizon moved to 2018-10-15 (121 months),
+members sampled as ``factions ensemble`` samples them (inputs and the structural priors), in
+chunks. Checks that no actor's fighters exceed its recruitable
 pool (``pool_factor`` x its strength at the start; the tribes are left out of this check,
 because the Babil battalion event adds to them and an event's change is taken as given even
 past the pool, after which the forces step stands the surplus down) and that no budget is
@@ -32,7 +33,6 @@ from factions.ensemble.sampling import (
 from factions.scenario.arrays import to_arrays
 from factions.scenario.io import _builtin_text, parse_scenario
 from factions.simulate import simulate_batch
-from factions.steps import BOUNDED_SEQUENCE
 
 
 def main() -> None:
@@ -42,7 +42,6 @@ def main() -> None:
     ap.add_argument("--seed", type=int, default=0)
     args = ap.parse_args()
     data: dict[str, Any] = yaml.safe_load(_builtin_text("iraq-2008"))
-    data["dynamics"]["steps"] = list(BOUNDED_SEQUENCE)
     data["metadata"]["horizon"] = "2018-10-15"
     sc = parse_scenario(data)
     arr = to_arrays(sc)

@@ -1,5 +1,6 @@
-"""The table of docs/model.md "Elections by governorate": the iraq-2008 variant with the 2005
-council bases (built in tests/unit/test_governorate_elections.py), 500 members, eum, seed 0.
+"""The table of docs/model.md "Elections by governorate": the shipped iraq-2008 (14
+governorates, the 2005 council bases; tests/unit/test_governorate_elections.py checks them
+against the data) and the same without bases, 500 members, eum, seed 0.
 
 Run from the repository root: ``python benchmarks/governorates_iraq2008.py``.
 """

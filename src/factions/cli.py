@@ -572,6 +572,28 @@ def _render_dynamics(result: RunResult, console: Console) -> None:
                 f"Majority {council['quota']} seats; minimal winning coalitions: {mwc}.",
                 markup=False,
             )
+        if el.get("governorates"):
+            _render_governorates(console, el)
+
+
+def _render_governorates(console: Console, el: Mapping[str, Any]) -> None:
+    """One row per governorate council: seats, power within it, and its government."""
+    parties = list(el["votes"])
+    t = Table(
+        title=f"Councils of {el['event']}, one per governorate",
+        caption="seats per contestant; power: each list's Shapley-Shubik index in its own "
+        "council (quota a majority of that council's seats); government: the coalition "
+        "the council formed (dynamics.council_formation)",
+    )
+    for col in ("governorate", *parties, "power", "government"):
+        t.add_column(col, justify="right" if col in parties else "left")
+    for g in el["governorates"]:
+        power = ", ".join(f"{a} {v:.2f}" for a, v in g["power"].items() if v > 0)
+        t.add_row(
+            g["id"], *(str(g["seats"].get(a, 0)) for a in parties), power,
+            " + ".join(g["government"]),
+        )  # fmt: skip
+    console.print(_fit(t))
 
 
 def _write_outputs(target: Path, files: Mapping[str, str]) -> None:

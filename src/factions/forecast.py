@@ -588,24 +588,29 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
     }
     out["security"] = security
     elections = []
+    by_governorate = {(t, ge.event): ge for t, ge in traj.councils}
     for t, el in traj.elections:
         votes = el.votes[0].sum(axis=0)
         seats = el.seats[0].sum(axis=0)
         contest = votes > 0
-        elections.append(
-            {
-                "event": el.event,
-                "date": traj.dates[t].isoformat(),
-                "votes": {ids[i]: float(votes[i]) for i in range(n) if contest[i]},
-                "seats": {ids[i]: int(seats[i]) for i in range(n) if contest[i]},
-                "lists": {ids[i]: ids[int(el.lists[0, i])] for i in range(n) if contest[i]},
-                "districts": list(el.district_ids),
-                "council": council_power(
-                    [ids[i] for i in range(n) if seats[i] > 0],
-                    [int(seats[i]) for i in range(n) if seats[i] > 0],
-                ),
-            }
-        )
+        entry: dict[str, Any] = {
+            "event": el.event,
+            "date": traj.dates[t].isoformat(),
+            "votes": {ids[i]: float(votes[i]) for i in range(n) if contest[i]},
+            "seats": {ids[i]: int(seats[i]) for i in range(n) if contest[i]},
+            "lists": {ids[i]: ids[int(el.lists[0, i])] for i in range(n) if contest[i]},
+            "districts": list(el.district_ids),
+        }
+        ge = by_governorate.get((t, el.event))
+        if ge is None:
+            entry["council"] = council_power(
+                [ids[i] for i in range(n) if seats[i] > 0],
+                [int(seats[i]) for i in range(n) if seats[i] > 0],
+            )
+        else:  # one council per governorate: power and government per council, never summed
+            entry["council"] = {}
+            entry["governorates"] = governorate_councils(ge, contest)
+        elections.append(entry)
     out["elections"] = elections
     if traj.clashes is not None:  # the clashes step: each clash, dated
         t_idx, i_idx, j_idx = np.nonzero(np.triu(traj.clashes[0], 1))
@@ -613,4 +618,26 @@ def trajectory_json(result: RunResult) -> dict[str, Any]:
             {"date": traj.dates[t].isoformat(), "pair": [ids[i], ids[j]]}
             for t, i, j in zip(t_idx.tolist(), i_idx.tolist(), j_idx.tolist(), strict=True)
         ]
+    return out
+
+
+def governorate_councils(ge: Any, contest: NDArray[np.bool_]) -> list[dict[str, Any]]:
+    """The first member's council in each governorate (``governorate_elections`` step):
+    each contestant's seats, each list's Shapley-Shubik power (quota: a majority of the
+    council) and the lists in its government, keyed by their lowest-index member."""
+    ids = ge.actor_ids
+    out = []
+    for g, district in enumerate(ge.district_ids):
+        council = ge.council
+        out.append(
+            {
+                "id": district,
+                "seats": {ids[i]: int(ge.seats[0, g, i]) for i in np.flatnonzero(contest)},
+                "power": {
+                    ids[i]: float(council.power[0, g, i])
+                    for i in np.flatnonzero(council.seats[0, g] > 0)
+                },
+                "government": [ids[i] for i in np.flatnonzero(council.government[0, g])],
+            }
+        )
     return out

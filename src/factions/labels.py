@@ -34,6 +34,11 @@ def input_label(scenario: Scenario, path: str) -> str:
         if parts[0] == "ties":
             t = scenario.ties[k]
             return f"tie {t.a}–{t.b}" if t.kind == "relation" else f"patronage {t.a} → {t.b}"
+        if parts[0] == "events" and len(parts) == 7 and parts[2] == "election":
+            ev = scenario.events[k]
+            assert ev.election is not None
+            dist = ev.election.districts[int(parts[4])]
+            return f"{ev.id}: {parts[6]}'s base in {dist.id}"
         if parts[0] == "events":
             ev = scenario.events[k]
             ch = ev.changes[int(parts[3])]

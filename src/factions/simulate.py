@@ -535,6 +535,7 @@ def simulate_batch(
         },
         events=events,
         coefficients={k: np.asarray(v, dtype=np.float64) for k, v in coef.items()},
+        values=values,
     )
 
     # Time 0: the forecast the engine would make now; nobody has moved yet.

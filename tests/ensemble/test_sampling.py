@@ -18,9 +18,14 @@ def test_iraq_inputs_are_found_in_document_order() -> None:
     params = uncertain_params(s, to_arrays(s))
     paths = [p.path for p in params]
     assert len(params) > 50
-    # The scenario's own inputs in document order, then the calibrated coefficients.
+    # The scenario's own inputs in document order, then the structural coefficients of the
+    # steps it runs (the bounded steps' and the vote model's judgment priors).
     own = [p for p in paths if not p.startswith("dynamics.")]
-    assert paths[len(own) :] == ["dynamics.coefficients.fear", "dynamics.coefficients.restraint"]
+    assert paths[len(own) :] == [
+        f"dynamics.coefficients.{c}"
+        for c in ("prize", "pool_factor", "recruit_rate", "attrition", "greed", "vote_retro",
+                  "vote_capability")
+    ]  # fmt: skip
     assert own == sorted(own, key=lambda p: (["actors", "stances", "resources", "ties",
                                               "events"].index(p.split(".")[0]),
                                              int(p.split(".")[1])))  # fmt: skip

@@ -1,8 +1,9 @@
 """Bounded forces, budgets, protection and Kydd's updating (issue 10, items 1 and 2).
 
-Directional tests run iraq-2008 with the bounded steps (``dynamics.steps``) on ensembles of
-500 members that sample the scenario's inputs and the structural coefficients' priors, the
-way ``factions ensemble`` does.
+Directional tests run the shipped iraq-2008 (the bounded steps, with the coupling and
+elections by governorate: its ``dynamics.steps``) on ensembles of 500 members that sample
+the scenario's inputs and the structural coefficients' priors, the way ``factions
+ensemble`` does.
 """
 
 from __future__ import annotations
@@ -35,9 +36,12 @@ N = 500
 Mutate = Callable[[dict[str, Any]], None]
 
 
-def scenario(*mutations: Mutate, steps: tuple[str, ...] = BOUNDED_SEQUENCE) -> Scenario:
+def scenario(*mutations: Mutate, steps: tuple[str, ...] | None = None) -> Scenario:
+    """iraq-2008 as shipped (the bounded sequence with coupling and elections by
+    governorate), or with ``steps`` in its place."""
     data = yaml.safe_load(_builtin_text("iraq-2008"))
-    data["dynamics"]["steps"] = list(steps)
+    if steps is not None:
+        data["dynamics"]["steps"] = list(steps)
     for m in mutations:
         m(data)
     return parse_scenario(data)
@@ -454,6 +458,8 @@ def test_lean_rows_are_probabilities(base: tuple[Scenario, Trajectory]) -> None:
 
 
 def coupled(d: dict[str, Any]) -> None:
+    """The bounded sequence with the coupling and the ``elections`` step (the shipped
+    scenario has the same coupling, with elections by governorate)."""
     seq = list(BOUNDED_SEQUENCE)
     seq.insert(seq.index("bargaining") + 1, "coupling")
     d["dynamics"].update(

@@ -17,11 +17,16 @@ from factions.scenario.arrays import to_arrays
 from factions.scenario.io import parse_scenario
 from factions.scenario.schema import Election
 from factions.simulate import month_dates, simulate_batch
+from factions.steps import STANDARD_SEQUENCE
 
 
 def iraq(**dynamics: Any) -> Any:
+    """iraq-2008 on the standard sequence with the arms calibration, the way it shipped
+    before it ran the bounded model: this file tests the standard steps (Richardson,
+    stipends, the elections step); tests/unit/test_bounded.py tests the shipped sequence."""
     s = load_scenario("iraq-2008")
-    return s.model_copy(update={"dynamics": s.dynamics.model_copy(update=dynamics)})
+    update = {"steps": list(STANDARD_SEQUENCE), "calibration": "arms", **dynamics}
+    return s.model_copy(update={"dynamics": s.dynamics.model_copy(update=update)})
 
 
 # -- power -----------------------------------------------------------------------------

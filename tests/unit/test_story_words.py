@@ -9,15 +9,23 @@ from typer.testing import CliRunner
 
 from factions import load_scenario, simulate
 from factions.cli import app
+from factions.scenario.schema import Scenario
+from factions.steps import STANDARD_SEQUENCE
 from factions.story import story
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 
 
-def _lines(name: str, judgment: bool = False) -> list[str]:
+def _standard(name: str) -> Scenario:
+    """The scenario on the standard sequence (Richardson's race) with the judgment
+    coefficients (fear 0.4, restraint 0.3), not a calibration."""
     s = load_scenario(name)
-    if judgment:  # the judgment coefficients (fear 0.4, restraint 0.3), not the calibration
-        s = s.model_copy(update={"dynamics": s.dynamics.model_copy(update={"calibration": None})})
+    update = {"calibration": None, "steps": list(STANDARD_SEQUENCE)}
+    return s.model_copy(update={"dynamics": s.dynamics.model_copy(update=update)})
+
+
+def _lines(name: str, judgment: bool = False) -> list[str]:
+    s = _standard(name) if judgment else load_scenario(name)
     return [ln for m in story(simulate(s, "mean")) for ln in m.lines]
 
 
@@ -32,8 +40,9 @@ def test_story_numbers_are_never_minus_zero_and_changes_show() -> None:
 
 
 def test_story_explains_arms_race_verdicts_with_the_armed_capabilities() -> None:
-    # The calibrated iraq-2008 has no spiralling race (docs/calibration.md); the judgment
-    # coefficients give one that starts and one that stops.
+    # The shipped iraq-2008 runs the bounded race, which levels off (docs/model.md); on the
+    # standard sequence the judgment coefficients give a Richardson race that starts and
+    # one that stops.
     race = [ln for ln in _lines("iraq-2008", judgment=True) if "arms race" in ln]
     assert race
     for ln in race:
@@ -57,7 +66,11 @@ def test_run_says_armed_capability_and_why_each_verdict() -> None:
     text = console.export_text()
     assert "armed capability" in text
     assert "not the armed_strength resource" in text
-    assert "each other's main rival" in text  # the verdict's reason, not just "stable"
+    # the verdict's reason, not just "stable": the bounded race names its deciding factor
+    assert "decided by" in text
     assert "armed strength" not in text
+    console = Console(width=400, file=io.StringIO(), record=True)
+    render_run(simulate(_standard("iraq-2008"), "mean"), console)
+    assert "each other's main rival" in console.export_text()  # Richardson's reason
     r = CliRunner().invoke(app, ["run", "iraq-2008"])
     assert r.exit_code == 0

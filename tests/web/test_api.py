@@ -610,7 +610,8 @@ def test_runs_refuse_a_calibration_file_path(client: TestClient, tmp_path: Path)
     probe = tmp_path / "probe.json"
     probe.write_text("{}", "utf-8")
     text = client.get("/api/scenarios/iraq-2008").json()["yaml"]
-    text = text.replace("calibration: arms", f"calibration: {probe}")
+    text = text.replace("patronage_issue: support-councils",
+                        f"patronage_issue: support-councils\n  calibration: {probe}")  # fmt: skip
     assert str(probe) in text
     for path in ("/api/simulate", "/api/ensembles"):
         body = assert_problem(client.post(path, json={"yaml": text, "model": "mean"}), 422)

@@ -115,17 +115,18 @@ def test_edit_a_salience_run_and_see_the_answers_change(
     pg.wait_for_selector("#results .js-plotly-plot .main-svg")
     before_answers, before_forecasts = text_of(pg, answers), text_of(pg, forecasts)
     before_line = forecast_line(pg)
-    assert "Do the Support Councils survive SIIC opposition?\tyes" in before_answers
+    assert "Do the Support Councils survive SIIC opposition?\tno" in before_answers
     shot(pg, "web-run-before.png")
 
-    # The SIIC cares more about the councils: its salience from 85 to 100.
+    # The SIIC cares less about the councils: its salience from 85 to 70 (its range's low).
     salience = row.locator("input[type=number][aria-label='siic salience on support-councils']")
     assert salience.input_value() == "85"
-    salience.fill("100")
+    before_yaml = pg.locator("#yaml").input_value()
+    salience.fill("70")
     slider = row.locator("input[type=range][aria-label='siic salience on support-councils']")
-    assert slider.input_value() == "100"
+    assert slider.input_value() == "70"
     pg.wait_for_function(
-        "() => document.querySelector('#yaml').value.includes('value: 100')", timeout=10_000
+        "(old) => document.querySelector('#yaml').value !== old", arg=before_yaml, timeout=10_000
     )
     assert pg.locator("#scenario-status").inner_text() == "valid"
 
@@ -136,13 +137,13 @@ def test_edit_a_salience_run_and_see_the_answers_change(
         timeout=20_000,
     )
     after_answers, after_forecasts = text_of(pg, answers), text_of(pg, forecasts)
-    assert "Do the Support Councils survive SIIC opposition?\tno" in after_answers
+    assert "Do the Support Councils survive SIIC opposition?\tyes" in after_answers
     assert after_forecasts != before_forecasts
     changes = pg.locator("#changes")
     assert "changed" in changes.inner_text()
     after_line = forecast_line(pg)
     assert len(after_line) == len(before_line)
-    assert after_line[-1] < before_line[-1]  # the chart moved with the answers
+    assert after_line[-1] > before_line[-1]  # the chart moved with the answers
     pg.locator("#results").scroll_into_view_if_needed()
     shot(pg, "web-run-after.png")
     watch.check()

@@ -27,7 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from factions.errors import Problem, ScenarioError
-from factions.scenario.schema import BOUNDED_PRIORS, CALIBRATED, CLASH_PRIORS, Dynamics, Scenario
+from factions.scenario.schema import (
+    BOUNDED_PRIORS,
+    CALIBRATED,
+    CLASH_PRIORS,
+    GOVERNORATE_PRIORS,
+    Dynamics,
+    Scenario,
+)
 
 __all__ = [
     "BUILTIN",
@@ -184,11 +191,12 @@ BOUNDED_STEPS = frozenset({"bounded_patronage", "forces", "kydd_beliefs", "bound
 
 
 def _default_prior(dyn: Dynamics, name: str, out: list[Structural]) -> None:
-    """A bounded step's (or the ``clashes`` step's) coefficient: its judgment prior, when the
-    scenario runs the step and keeps the coefficient's default (a scenario that sets another
-    value in ``dynamics`` fixes it; a range in ``dynamics.coefficients`` is sampled). The
-    default is compared, not whether the field was given, because a scenario round-trips
-    through JSON (an ensemble's workers) with every field given."""
+    """A bounded step's, the ``clashes`` step's or the ``governorate_elections`` step's vote
+    model's coefficient: its judgment prior, when the scenario runs the step and keeps the
+    coefficient's default (a scenario that sets another value in ``dynamics`` fixes it; a
+    range in ``dynamics.coefficients`` is sampled). The default is compared, not whether the
+    field was given, because a scenario round-trips through JSON (an ensemble's workers)
+    with every field given."""
     steps = set(dyn.steps or ())
     if getattr(dyn, name) != Dynamics.model_fields[name].default:
         return
@@ -196,6 +204,8 @@ def _default_prior(dyn: Dynamics, name: str, out: list[Structural]) -> None:
         value, low, high = BOUNDED_PRIORS[name]
     elif name in CLASH_PRIORS and "clashes" in steps:
         value, low, high = CLASH_PRIORS[name]
+    elif name in GOVERNORATE_PRIORS and "governorate_elections" in steps:
+        value, low, high = GOVERNORATE_PRIORS[name]
     else:
         return
     if any(s.name == name for s in out):

@@ -81,13 +81,15 @@ class VoteCoefficients:
 
     ``beta``, ``gamma_incumbent`` and ``kappa`` default to the built-in ``elections``
     calibration (ParlGov, :func:`fitted_coefficients`); ``gamma_retro`` (prior: 0.3 log-odds
-    per unit of record, range 0-1) and ``lam`` (prior: 0.3, range 0-1) are judgments.
+    per unit of record, range 0-1) and ``lam`` (prior: 0.3, range 0-1) are judgments
+    (``dynamics.vote_retro``, ``vote_capability``). ``gamma_retro`` and ``lam`` may be
+    ``(B, 1, 1)`` arrays, one value per member (an ensemble samples their priors).
     """
 
     beta: float = 1.0
     gamma_incumbent: float = 0.0
-    gamma_retro: float = 0.0
-    lam: float = 0.0
+    gamma_retro: float | FloatArray = 0.0
+    lam: float | FloatArray = 0.0
     kappa: float = float("inf")
 
 

@@ -9,7 +9,8 @@ distribution (uniform on ``[low, high]``, or triangular with its mode at ``value
 writes the values into the arrays of ``N`` members.
 
 What is sampled: actors' ``capability``, stances' ``position`` and ``salience``,
-resources' ``amount``, ties' ``strength`` and events' change ``value``; and the structural
+resources' ``amount``, ties' ``strength``, events' change ``value`` and the ``base`` of an
+election's districts (``governorate_elections``); and the structural
 coefficients the scenario takes from a calibration (``dynamics.calibration``: sampled from
 the calibration's bootstrap draws, their empirical quantiles) or gives its own range for
 (``dynamics.coefficients``). (District strengths and the other ``dynamics`` parameters are
@@ -58,14 +59,14 @@ class Param:
     """One uncertain input: where it lives and how it is distributed."""
 
     path: str  # e.g. "stances.3.salience"
-    target: str  # capability, position, salience, resource, tie, patron, change
+    target: str  # capability, position, salience, resource, tie, patron, change, base
     i: int
     j: int
     value: float
     low: float
     high: float
     dist: str
-    change: tuple[int, int] = (-1, -1)  # (event, change) for target "change"
+    change: tuple[int, int] = (-1, -1)  # (event, change), or (event, district) for "base"
     draws: tuple[float, ...] = ()  # for dist "empirical": a calibration's bootstrap draws
 
     def from_unit(self, u: FloatArray) -> FloatArray:
@@ -128,6 +129,17 @@ def uncertain_params(scenario: Scenario, arr: ScenarioArrays) -> list[Param]:
                     u.dist, (e, c),
                 )  # fmt: skip
                 out.append(p)
+        districts = ev.election.districts if ev.election is not None else []
+        for g, dist in enumerate(districts):
+            for who, q in dist.base.items():
+                u = _ranged(q)
+                if u is not None:
+                    assert u.low is not None
+                    assert u.high is not None
+                    path = f"events.{e}.election.districts.{g}.base.{who}"
+                    out.append(
+                        Param(path, "base", a[who], -1, u.value, u.low, u.high, u.dist, (e, g))
+                    )
     for co in structural(scenario):
         if co.high > co.low:
             out.append(
@@ -288,6 +300,12 @@ def change_values(
         if p.target == "change":
             e, c = p.change
             by_quantity[id(scenario.events[e].changes[c].value)] = values[:, m]
+        elif p.target == "base":  # a district's judged base (governorate_elections)
+            e, k = p.change
+            election = scenario.events[e].election
+            assert election is not None
+            actor = p.path.rsplit(".", 1)[-1]
+            by_quantity[id(election.districts[k].base[actor])] = values[:, m]
     b = values.shape[0]
 
     def lookup(q: float | Uncertain) -> FloatArray:

@@ -1380,6 +1380,12 @@ def _elections_single(c: _Ctx) -> list[Figure]:
             + ("; ".join(" + ".join(c.plain(a) for a in m) for m in mwc) or "none")
             + "."
         )
+        governorates = el.get("governorates") or []
+        if governorates:
+            caption = (
+                "Seats summed over the governorates' councils; power is per council "
+                "(next table), never over the sum."
+            )
         out.append(
             _table(
                 f"election-{ev}-table",
@@ -1398,6 +1404,29 @@ def _elections_single(c: _Ctx) -> list[Figure]:
                 caption,
             )
         )
+        if governorates:
+            out.append(
+                _table(
+                    f"election-{ev}-councils",
+                    "elections",
+                    f"{_event_name(c, ev)}: the council of each governorate",
+                    ["Governorate", *(c.plain(a) for a in actors), "Power", "Government"],
+                    [
+                        [
+                            g["id"],
+                            *(g["seats"].get(a, 0) for a in actors),
+                            ", ".join(
+                                f"{c.plain(a)} {v:.2f}" for a, v in g["power"].items() if v > 0
+                            ),
+                            " + ".join(c.plain(a) for a in g["government"]),
+                        ]
+                        for g in governorates
+                    ],
+                    "Seats per contestant; power: each list's Shapley-Shubik index in its own "
+                    "council (quota a majority of its seats); government: the coalition the "
+                    "council formed.",
+                )
+            )
     return out
 
 

@@ -46,6 +46,7 @@ __all__ = [
     "BOUNDED_PRIORS",
     "CALIBRATED",
     "CLASH_PRIORS",
+    "GOVERNORATE_PRIORS",
     "MAX_ACTORS",
     "MAX_CHANGES",
     "MAX_DATE",
@@ -503,12 +504,13 @@ class District(_Sourced):
             "multiplies the actor's electoral capability in this district."
         ),
     )
-    base: dict[Identifier, Annotated[float, _in_range(0.0, 1.0)]] = Field(
+    base: dict[Identifier, Annotated[Number, _in_range(0.0, 1.0)]] = Field(
         default_factory=dict,
         description=(
             "governorate_elections step: each actor's share of the vote (or seats) at the "
-            "previous election here, where known; actors not named share what is left by "
-            "local electoral capability."
+            "previous election here, where known (a judged share may carry a range, which "
+            "ensembles sample); actors not named share what is left by local electoral "
+            "capability."
         ),
     )
     incumbents: list[Identifier] = Field(
@@ -629,9 +631,17 @@ CLASH_PRIORS: dict[str, tuple[float, float, float]] = {
     "clash_cover": (0.75, 0.25, 1.0),
 }
 
+#: The judgment coefficients of the ``governorate_elections`` step's vote model
+#: (docs/model.md, "Elections by governorate"): priors ``(value, low, high)`` that ensembles
+#: sample when a scenario runs the step and gives no range of its own.
+GOVERNORATE_PRIORS: dict[str, tuple[float, float, float]] = {
+    "vote_retro": (0.3, 0.0, 1.0),
+    "vote_capability": (0.3, 0.0, 1.0),
+}
+
 #: The Dynamics fields a calibration can set (docs/calibration.md), or a scenario may give a
 #: range for in ``dynamics.coefficients``.
-CALIBRATED = ("fear", "restraint", *BOUNDED_PRIORS, *CLASH_PRIORS)
+CALIBRATED = ("fear", "restraint", *BOUNDED_PRIORS, *CLASH_PRIORS, *GOVERNORATE_PRIORS)
 
 
 class Dynamics(_Model):
@@ -789,6 +799,18 @@ class Dynamics(_Model):
     )
     clash_losses: Rate = Field(
         default=0.02, description="Clashes step: share of fighters lost per clash at parity."
+    )
+    vote_retro: float = Field(
+        default=0.3,
+        ge=0,
+        le=10,
+        description="governorate_elections step: log-odds per unit of a council's record.",
+    )
+    vote_capability: float = Field(
+        default=0.3,
+        ge=0,
+        le=10,
+        description="governorate_elections step: elasticity of the vote in electoral capability.",
     )
     council_formation: Literal["mcw", "baron_ferejohn"] = Field(
         default="mcw",

@@ -137,6 +137,9 @@ class Context:
     events: Mapping[int, list[Event]]
     coefficients: Mapping[str, FloatArray] = field(default_factory=dict)
     extra: Mapping[str, Any] = field(default_factory=dict)
+    #: Each uncertain number of the scenario's events per member, ``(B,)`` (sampled by an
+    #: ensemble, else its value): e.g. a district's judged ``base``.
+    values: Callable[[Any], FloatArray] | None = None
 
     def coef(self, name: str) -> FloatArray:
         """``(B, 1)`` a structural coefficient per member (sampled, else the dynamics')."""

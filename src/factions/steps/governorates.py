@@ -9,7 +9,9 @@ districts is a governorate council:
    left by local electoral capability, ``c^{el}_i * strength_gi``), incumbency from
    ``incumbents``, the retrospective term from ``record``, and the capability term (clients'
    votes, patronage money) from electoral capability; Dirichlet noise. Coefficients: the
-   built-in ``elections`` calibration (docs/calibration.md has the mapping) and judgments.
+   built-in ``elections`` calibration (docs/calibration.md has the mapping) and two
+   judgments, ``dynamics.vote_retro`` and ``dynamics.vote_capability``, whose priors
+   (``schema.GOVERNORATE_PRIORS``) ensembles sample.
 2. **Lists**: allies whose tie exceeds ``joint_list_threshold`` run one joint list (as in the
    ``elections`` step); a list's share is its members' sum.
 3. **Councils** by :func:`factions.dynamics.governorates.council_outcome`: seats by the
@@ -44,6 +46,7 @@ from factions.dynamics.governorates import (
 )
 from factions.dynamics.voting import ElectionResult, components, district_arrays, hare_split
 from factions.errors import Problem, ScenarioError
+from factions.scenario.schema import value_of
 from factions.steps.base import Context, Month, Step
 from factions.steps.standard import capabilities, contestants
 
@@ -118,13 +121,15 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
         dists = el.districts
         council, strength, ids = district_arrays(el, arr.actor_ids)
         g = len(council)
-        given = np.zeros((g, n))
+        b = c.shape[0]
+        given = np.zeros((b, g, n))
         named = np.zeros((g, n), dtype=bool)
         incumbent = np.zeros((g, n), dtype=bool)
         record = np.zeros(g)
         for k, d in enumerate(dists):
             for a, v2 in d.base.items():
-                given[k, a_idx[a]] = float(v2)
+                # per member: a judged base with a range is sampled by ensembles
+                given[:, k, a_idx[a]] = ctx.values(v2) if ctx.values is not None else value_of(v2)
                 named[k, a_idx[a]] = True
             for a in d.incumbents:
                 incumbent[k, a_idx[a]] = True
@@ -132,12 +137,17 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
         stands = contest[None] & (strength > 0)  # (G, n)
         local = np.where(stands[None], c[:, None, :] * strength[None], 0.0)  # (B, G, n)
         unnamed = np.where(named[None], 0.0, local)
-        left = np.clip(1.0 - given.sum(-1), 0.0, 1.0)[None, :, None]
+        left = np.clip(1.0 - given.sum(-1), 0.0, 1.0)[..., None]
         fill = left * unnamed / np.maximum(unnamed.sum(-1, keepdims=True), 1e-300)
-        base = np.where(named[None], given[None], fill)
-        shares = governorate_vote_shares(
-            base, incumbent, record, c, stands, fitted_coefficients(), ctx.rng
+        base = np.where(named[None], given, fill)
+        # The two judgment coefficients per member (sampled by ensembles from their priors,
+        # schema.GOVERNORATE_PRIORS); the fitted ones are the calibration's estimates.
+        coef = replace(
+            fitted_coefficients(),
+            gamma_retro=ctx.coef("vote_retro")[:, :, None],
+            lam=ctx.coef("vote_capability")[:, :, None],
         )
+        shares = governorate_vote_shares(base, incumbent, record, c, stands, coef, ctx.rng)
         joint = (st.ties > ctx.dynamics.joint_list_threshold) & contest[None, :, None]
         lists = components(joint & contest[None, None, :])
         onehot = (lists[:, :, None] == np.arange(n)[None, None, :]).astype(np.float64)
@@ -150,7 +160,6 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
             list_shares, council, pos[:, idx], rule=el.rule, first_divisor=el.first_divisor,
             formation=ctx.dynamics.council_formation, rng=ctx.rng,
         )  # fmt: skip
-        b = c.shape[0]
         full = CouncilOutcome(
             seats=_expand(out.seats, idx, n, 0),
             power=_expand(out.power, idx, n, 0.0),
