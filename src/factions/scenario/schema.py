@@ -637,6 +637,9 @@ CLASH_PRIORS: dict[str, tuple[float, float, float]] = {
 GOVERNORATE_PRIORS: dict[str, tuple[float, float, float]] = {
     "vote_retro": (0.3, 0.0, 1.0),
     "vote_capability": (0.3, 0.0, 1.0),
+    # the tie above which allies run one list: judgment (a firm alliance is needed to share
+    # a list and its candidates; 0.5 is the middle of "allied"), prior 0.3 to 0.7
+    "joint_list_threshold": (0.5, 0.3, 0.7),
 }
 
 #: The Dynamics fields a calibration can set (docs/calibration.md), or a scenario may give a

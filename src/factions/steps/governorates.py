@@ -13,7 +13,8 @@ districts is a governorate council:
    judgments, ``dynamics.vote_retro`` and ``dynamics.vote_capability``, whose priors
    (``schema.GOVERNORATE_PRIORS``) ensembles sample.
 2. **Lists**: allies whose tie exceeds ``joint_list_threshold`` run one joint list (as in the
-   ``elections`` step); a list's share is its members' sum.
+   ``elections`` step; here the threshold is a judgment prior that ensembles sample,
+   ``schema.GOVERNORATE_PRIORS``); a list's share is its members' sum.
 3. **Councils** by :func:`factions.dynamics.governorates.council_outcome`: seats by the
    election's rule in each governorate, Shapley-Shubik power per council, and the government
    each council forms (``dynamics.council_formation``). Lists are ordered for connectedness on
@@ -148,7 +149,9 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
             lam=ctx.coef("vote_capability")[:, :, None],
         )
         shares = governorate_vote_shares(base, incumbent, record, c, stands, coef, ctx.rng)
-        joint = (st.ties > ctx.dynamics.joint_list_threshold) & contest[None, :, None]
+        # per member: the threshold is sampled by ensembles (schema.GOVERNORATE_PRIORS)
+        threshold = ctx.coef("joint_list_threshold")[:, :, None]
+        joint = (st.ties > threshold) & contest[None, :, None]
         lists = components(joint & contest[None, None, :])
         onehot = (lists[:, :, None] == np.arange(n)[None, None, :]).astype(np.float64)
         # Compress to the contestants (formation enumerates 2^L coalitions of lists).
