@@ -83,6 +83,11 @@ def story(result: RunResult) -> list[Month]:
             for j in range(i + 1, n):
                 w0, w1 = traj.ties[0, t - 1, i, j], traj.ties[0, t, i, j]
                 pair = f"{names[ids[i]]} and {names[ids[j]]}"
+                if traj.clashes is not None and traj.clashes[0, t, i, j] > 0:
+                    lines.append(
+                        f"Armed clash between {pair} (drawn from the month's clash hazard); "
+                        f"their tie goes {_moves(w0, w1)}."
+                    )
                 # Sign changes count for real relationships only (|tie| > 0.1 at some point
                 # so far), not for pairs drifting around zero.
                 real = np.abs(traj.ties[0, : t + 1, i, j]).max() > 0.1

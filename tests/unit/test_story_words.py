@@ -74,3 +74,20 @@ def test_run_says_armed_capability_and_why_each_verdict() -> None:
     assert "each other's main rival" in console.export_text()  # Richardson's reason
     r = CliRunner().invoke(app, ["run", "iraq-2008"])
     assert r.exit_code == 0
+
+
+def test_the_story_tells_each_clash_on_its_month() -> None:
+    """Each clash the run draws (``run --json``'s ``clashes``) is a line of the story in
+    its month, naming the pair."""
+    from factions.forecast import trajectory_json
+
+    result = simulate(load_scenario("iraq-2008"), "mean")
+    months = story(result)
+    assert result.trajectory is not None
+    drawn = trajectory_json(result)["clashes"]
+    assert drawn  # seed 0 draws two (the Sadrists and the U.S.), so the check is not vacuous
+    told = [(m.date, ln) for m in months for ln in m.lines if ln.startswith("Armed clash between")]
+    assert len(told) == len(drawn)
+    for c, (date, line) in zip(drawn, told, strict=True):
+        assert c["date"] == date
+        assert f"{c['pair'][0]} and {c['pair'][1]}" in line
