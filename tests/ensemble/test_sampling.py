@@ -19,12 +19,15 @@ def test_iraq_inputs_are_found_in_document_order() -> None:
     paths = [p.path for p in params]
     assert len(params) > 50
     # The scenario's own inputs in document order, then the structural coefficients of the
-    # steps it runs (the bounded steps' and the vote model's judgment priors).
+    # steps it runs (the bounded, clash and vote-model judgment priors, and the scenario's
+    # own judged range for the provincial budgets).
     own = [p for p in paths if not p.startswith("dynamics.")]
     assert paths[len(own) :] == [
         f"dynamics.coefficients.{c}"
-        for c in ("prize", "pool_factor", "recruit_rate", "attrition", "greed", "vote_retro",
-                  "vote_capability")
+        for c in ("prize", "pool_factor", "recruit_rate", "attrition", "greed",
+                  "common_threat_rate", "grievance_rate", "clash_base", "clash_suspicion",
+                  "clash_hostility", "clash_balance", "clash_cover", "vote_retro",
+                  "vote_capability", "joint_list_threshold", "provincial_budget")
     ]  # fmt: skip
     assert own == sorted(own, key=lambda p: (["actors", "stances", "resources", "ties",
                                               "events"].index(p.split(".")[0]),

@@ -26,6 +26,11 @@ MARGINS = {"councils-survive": 2.5, "alliance-breaks": 0.05, "election-gains": 2
 def _data() -> dict[str, Any]:
     d = yaml.safe_load(_builtin_text("iraq-2008"))
     for q in d["questions"]:
+        # the questions named here get these margins, every other one none (the shipped
+        # scenario has its own; a question without one must carry no undecided share)
+        q.pop("undecided_within", None)
+        for c in q.get("all", []) + q.get("any", []):
+            c.pop("undecided_within", None)
         if q["id"] in MARGINS:
             q["undecided_within"] = MARGINS[q["id"]]
     return d

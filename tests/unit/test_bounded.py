@@ -162,10 +162,12 @@ def test_us_troops_95_to_5_raises_arming(base: tuple[Scenario, Trajectory]) -> N
     alt = ensemble(sc, counterfactual=resource("us", "armed_strength", 5.0))
     iraqi = [idx(sc, a) for a in ("dawa", "siic", "sadrists", "tribes")]
     total, total_alt = armed(traj)[:, -1, iraqi].sum(1), armed(alt)[:, -1, iraqi].sum(1)
-    # measured: +1.7 % on average, higher in 80 % of the members (seed 0; +4 % and 84 %
-    # before ties started from equilibrium and felt the outcome, bounded_alliances)
+    # measured: +2.0 % on average, higher in 75 % of the members (seed 0, the shipped
+    # sequence with its random clashes; +3.6 % and 80 % with clash_base 0, +4 % and 84 %
+    # before bounded_alliances). The clashes' draws differ between the two worlds, so the
+    # paired comparison is noisier than without them: a clear majority is asked for.
     assert total_alt.mean() > 1.01 * total.mean()
-    assert (total_alt > total).mean() > 0.75
+    assert (total_alt > total).mean() > 0.7
 
 
 def test_the_siic_crushed_ends_the_race_and_does_not_rebuild_past_its_pool(
@@ -235,9 +237,15 @@ def test_a_strong_sadrist_threat_binds_dawa_and_the_siic(
 
 
 def test_with_no_events_and_no_patronage_the_state_stays_where_it_started() -> None:
-    """The whole bounded sequence, ties included: ``bounded_alliances`` measures its pulls
-    against their values at the start, so a tie moves only when something changes."""
-    sc = scenario(no_events)
+    """The whole shipped sequence, ties included: ``bounded_alliances`` measures its pulls
+    against their values at the start, so a tie moves only when something changes. No
+    events, no patronage links and no clashes (random events: ``clash_base`` 0)."""
+
+    def no_clashes(d: dict[str, Any]) -> None:
+        # a clash is an event too, drawn at random: none here
+        d["dynamics"]["clash_base"] = 0.0
+
+    sc = scenario(no_events, no_clashes)
 
     def no_links(st: State, sc: Scenario) -> State:
         return replace(st, patron=np.zeros_like(st.patron))
@@ -254,7 +262,7 @@ def test_with_no_events_and_no_patronage_the_state_stays_where_it_started() -> N
     # the standard alliances step, by contrast, pulls ties towards positional affinity
     # even when nothing happens
     seq = tuple("alliances" if s == "bounded_alliances" else s for s in BOUNDED_SEQUENCE)
-    drift = ensemble(scenario(no_events, steps=seq), counterfactual=no_links)
+    drift = ensemble(scenario(no_events, no_clashes, steps=seq), counterfactual=no_links)
     assert not np.allclose(drift.ties[:, -1], drift.ties[:, 0])
 
 
@@ -594,6 +602,8 @@ def governorates(per_seat: float) -> Mutate:
     def m(d: dict[str, Any]) -> None:
         seq = ["governorate_elections" if s == "elections" else s for s in BOUNDED_SEQUENCE]
         d["dynamics"].update(steps=seq, provincial_budget=per_seat)
+        # the shipped judged range would be sampled in its place: a fixed value here
+        d["dynamics"].get("coefficients", {}).pop("provincial_budget", None)
 
     return m
 

@@ -14,7 +14,8 @@ from factions import load_scenario
 
 SEED = Path(__file__).parents[1] / "data" / "seed" / "iraqi-leaders-watching-us-elections.txt"
 # Numbers that are part of the format rather than claims about the world.
-STRUCTURAL = {"low", "high", "seats", "threshold", "schema_version"}
+# a question's threshold and its too-close-to-call margin define the question, not the world
+STRUCTURAL = {"low", "high", "seats", "threshold", "undecided_within", "schema_version"}
 
 
 def raw(name: str) -> Any:

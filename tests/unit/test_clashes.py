@@ -346,4 +346,5 @@ def test_a_sampled_priors_label_names_it_a_judgment_prior() -> None:
     assert input_label(sc, "dynamics.coefficients.clash_base") == (
         "coefficient clash_base (judgment prior)"
     )
+    sc = sc.model_copy(update={"dynamics": sc.dynamics.model_copy(update={"calibration": "arms"})})
     assert input_label(sc, "dynamics.coefficients.fear") == "coefficient fear (arms calibration)"

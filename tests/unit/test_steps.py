@@ -89,7 +89,7 @@ def test_the_shipped_iraq_steps_write_only_what_they_declare() -> None:
 
     seq = ["governorate_elections" if s == "elections" else s for s in BOUNDED_SEQUENCE]
     seq.insert(seq.index("bargaining") + 1, "coupling")
-    seq[seq.index("elections")] = "governorate_elections"
+    seq.insert(seq.index("forces") + 1, "clashes")
     sc = load_scenario("iraq-2008")
     assert sc.dynamics.steps == seq
     assert (sc.dynamics.budget_issue, sc.dynamics.budget_holder) == ("pm-power", "dawa")

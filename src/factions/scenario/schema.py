@@ -644,7 +644,15 @@ GOVERNORATE_PRIORS: dict[str, tuple[float, float, float]] = {
 
 #: The Dynamics fields a calibration can set (docs/calibration.md), or a scenario may give a
 #: range for in ``dynamics.coefficients``.
-CALIBRATED = ("fear", "restraint", *BOUNDED_PRIORS, *CLASH_PRIORS, *GOVERNORATE_PRIORS)
+CALIBRATED = (
+    "fear",
+    "restraint",
+    *BOUNDED_PRIORS,
+    *CLASH_PRIORS,
+    *GOVERNORATE_PRIORS,
+    # no default prior (0 switches the flow off); a scenario may give it a judged range
+    "provincial_budget",
+)
 
 
 class Dynamics(_Model):
@@ -840,8 +848,9 @@ class Dynamics(_Model):
     coefficients: dict[Identifier, Annotated[Uncertain, _in_range(0.0, 10.0)]] = Field(
         default_factory=dict,
         description=(
-            "The scenario's own value and range for a calibrated coefficient "
-            "(fear, restraint), overriding the calibration's."
+            "The scenario's own value and range for a structural coefficient (fear, "
+            "restraint, a step's judgment prior, provincial_budget), overriding the "
+            "calibration's or the prior; ensembles sample the range."
         ),
     )
 

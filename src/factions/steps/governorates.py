@@ -77,18 +77,21 @@ class GovernorateElection:
     seats: IntArray
 
 
-def _control(el: GovernorateElection, per_seat: float) -> FloatArray:
+def _control(el: GovernorateElection, per_seat: float | FloatArray) -> FloatArray:
     """``(B, G, n)`` the money a month each party controls in each governorate of ``el``."""
     gov = np.take_along_axis(
         el.council.government, np.broadcast_to(el.lists[:, None, :], el.seats.shape), axis=2
     )  # (B, G, n): in government if its list is
     held = np.where(gov, el.seats, 0).astype(np.float64)
     share = held / np.maximum(held.sum(-1, keepdims=True), 1.0)
-    budget = per_seat * el.seats.sum(-1, keepdims=True).astype(np.float64)  # (B, G, 1)
+    per = np.reshape(np.asarray(per_seat, dtype=np.float64), (-1, 1, 1))  # one, or per member
+    budget = per * el.seats.sum(-1, keepdims=True).astype(np.float64)  # (B, G, 1)
     return np.asarray(budget * share)
 
 
-def provincial_money(councils: tuple[tuple[int, Any], ...], per_seat: float, n: int) -> FloatArray:
+def provincial_money(
+    councils: tuple[tuple[int, Any], ...], per_seat: float | FloatArray, n: int
+) -> FloatArray:
     """``(B, n)`` the provincial budgets each party controls a month after the governorate
     elections ``councils`` (for each governorate, the latest election held there counts)."""
     latest: dict[str, FloatArray] = {}
@@ -184,8 +187,9 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
         k_seats = ctx.kind("seats", month)
         res = st.resources.copy()
         res[..., k_seats] = np.where(contest[None], 100.0 * share, res[..., k_seats])
-        per_seat = ctx.dynamics.provincial_budget
-        if per_seat > 0:
+        # per member: a scenario may give the budget a judged range that ensembles sample
+        per_seat = ctx.coef("provincial_budget")[:, 0]
+        if np.any(per_seat > 0):
             before = provincial_money(tuple(councils[:-1]), per_seat, n)
             after = provincial_money(tuple(councils), per_seat, n)
             k_money = ctx.kind("money", month)
