@@ -29,7 +29,13 @@ _THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
 
 class Backend(Protocol):
-    """Runs ``fn`` on every task, calling ``on_done`` with each result as it arrives."""
+    """Runs ``fn`` on every task, calling ``on_done`` with each result as it arrives.
+
+    A backend whose workers outlive a task may set ``merges_in_workers = True``: its
+    ``map`` then also takes ``finish`` and ``on_finish`` keywords, runs ``finish()`` once
+    on every worker after the last task, and calls ``on_finish`` with each result (the
+    workers' partial aggregates, :func:`factions.ensemble.runner.flush_partial`).
+    """
 
     name: str
 
@@ -85,6 +91,40 @@ def _watch_parent(parent: int) -> None:
     if os.getppid() != parent:
         os._exit(1)
     threading.Thread(target=watch, name="factions-parent-watch", daemon=True).start()
+
+
+#: In a process-pool worker: the fields every task shares, set once when it starts.
+_SHARED: dict[str, Any] = {}
+
+
+_BARRIER: list[Any] = []
+
+
+def _start_worker(parent: int, shared: dict[str, Any], barrier: Any = None) -> None:
+    _watch_parent(parent)
+    _SHARED.clear()
+    _SHARED.update(shared)
+    _BARRIER[:] = [barrier]
+
+
+def _on_each_worker(finish: Callable[[], R]) -> R:
+    """One of n tasks run by n workers at once: wait until every worker holds one (so each
+    runs ``finish`` once), then run it. Should the wait time out, ``finish`` runs anyway:
+    a worker that then runs it twice returns nothing the second time, and a worker that
+    runs it never keeps its partial aggregate, whose chunks the coordinator merges from
+    their stored sketches."""
+    import threading
+
+    barrier = _BARRIER[0] if _BARRIER else None
+    if barrier is not None:
+        with contextlib.suppress(threading.BrokenBarrierError):
+            barrier.wait(timeout=30)
+    return finish()
+
+
+def _rejoin_here(fn: Callable[[T], R], task: T) -> R:
+    """Run ``fn`` on ``task`` with the shared fields this worker got at its start."""
+    return fn(dataclasses.replace(task, **_SHARED))  # type: ignore[type-var]
 
 
 def _stop_pool(pool: ProcessPoolExecutor) -> None:
@@ -149,6 +189,7 @@ class ProcessBackend:
     """
 
     name = "processes"
+    merges_in_workers = True
 
     def __init__(self, workers: int | None = None, start_method: str | None = None) -> None:
         self.workers = workers or os.cpu_count() or 1
@@ -159,20 +200,44 @@ class ProcessBackend:
             return self.start_method
         return "fork" if _fork_is_safe() else "spawn"
 
-    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[R], None]) -> None:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        tasks: Sequence[T],
+        on_done: Callable[[R], None],
+        *,
+        finish: Callable[[], Any] | None = None,
+        on_finish: Callable[[Any], None] | None = None,
+    ) -> None:
         import multiprocessing as mp
 
         if not tasks:
             return
+        # What every task shares (the scenario, 43 KB for iraq-2008) goes to each worker
+        # once, with its start (inherited by a forked worker, pickled once for a spawned
+        # one), not with every task.
+        items, shared = _split_shared(tasks)
+        call = functools.partial(_rejoin_here, fn) if shared else fn
+        ctx = mp.get_context(self._method())
+        n = min(self.workers, len(tasks))
+        # ``finish`` runs once on each worker: n tasks that wait for each other, so that
+        # no worker can take two of them.
+        barrier = ctx.Barrier(n) if finish is not None else None
         with _single_threaded_children():
             pool = ProcessPoolExecutor(
-                max_workers=min(self.workers, len(tasks)),
-                mp_context=mp.get_context(self._method()),
-                initializer=_watch_parent,
-                initargs=(os.getpid(),),
+                max_workers=n,
+                mp_context=ctx,
+                initializer=_start_worker,
+                initargs=(os.getpid(), shared, barrier),
             )
             try:
-                _bounded(pool.submit, fn, tasks, on_done, 2 * self.workers)
+                _bounded(pool.submit, call, items, on_done, 2 * self.workers)
+                if finish is not None:
+                    ends = [pool.submit(_on_each_worker, finish) for _ in range(n)]
+                    for f in ends:
+                        result = f.result()
+                        if on_finish is not None:
+                            on_finish(result)
             except BaseException:
                 _stop_pool(pool)
                 raise
@@ -187,6 +252,7 @@ class DaskBackend:
     """
 
     name = "dask"
+    merges_in_workers = True
 
     def __init__(
         self,
@@ -200,7 +266,15 @@ class DaskBackend:
         self.client = client
         self.retries = retries
 
-    def map(self, fn: Callable[[T], R], tasks: Sequence[T], on_done: Callable[[R], None]) -> None:
+    def map(
+        self,
+        fn: Callable[[T], R],
+        tasks: Sequence[T],
+        on_done: Callable[[R], None],
+        *,
+        finish: Callable[[], Any] | None = None,
+        on_finish: Callable[[Any], None] | None = None,
+    ) -> None:
         try:
             from dask.distributed import Client, LocalCluster
             from dask.distributed import as_completed as dask_completed
@@ -261,6 +335,12 @@ class DaskBackend:
                 f.release()
                 on_done(result)
                 submit_next()
+            if finish is not None:
+                # Once on every worker (a worker restarted after a loss has nothing to give:
+                # the coordinator merges that worker's chunks from their stored sketches).
+                for result in client.run(finish).values():
+                    if on_finish is not None:
+                        on_finish(result)
         finally:
             if self.client is None:
                 client.close()
