@@ -230,7 +230,7 @@ def test_partials_lost_or_overlapping_fall_back_to_the_stored_sketches(
         acc = Accumulator()
         for c in chunks:
             acc.add(load_sketch(run, c), c)
-        return {"chunks": chunks if claimed is None else claimed, "state": acc.state()}
+        return {"chunks": chunks if claimed is None else claimed, "accumulator": acc}
 
     expected = json.dumps(local_result.aggregates)
     for partials in ([partial([2, 0]), partial([1, 3])],  # complete

@@ -324,12 +324,12 @@ def _merge_here(token: str, chunk: int, sketch: ChunkSketch) -> None:
 
 def flush_partial(token: str) -> dict[str, Any] | None:
     """In a worker: hand over (and forget) its partial aggregate of session ``token``:
-    ``{"chunks": [...], "state": Accumulator.state()}``, or None if it has none."""
+    ``{"chunks": [...], "accumulator": Accumulator}``, or None if it has none."""
     with _PARTIAL_LOCK:
         if not _PARTIAL or _PARTIAL[0][0] != token:
             return None
         _, acc, chunks = _PARTIAL.pop()
-    return {"chunks": sorted(chunks), "state": acc.state()}
+    return {"chunks": sorted(chunks), "accumulator": acc}
 
 
 def merge_partials(
@@ -344,8 +344,7 @@ def merge_partials(
     if len(seen) != len(set(seen)) or not set(seen) <= expected:
         got, seen = [], []
     for p in got:
-        st = p["state"]
-        acc.add(ChunkSketch.from_wire(st), first=np.asarray(st["first"], dtype=np.int64))
+        acc.merge(p["accumulator"])
     for chunk in sorted(expected - set(seen)):
         acc.add(load_sketch(run, chunk), chunk)
 
@@ -727,9 +726,11 @@ def aggregates_of(acc: Accumulator, scenario: Scenario) -> dict[str, Any]:
     names = [f"q{int(100 * q):02d}" for q in QUANTILES]
     counters = acc.counters
     n = counters.get("members", 0)
+    every = acc.all_quantiles(QUANTILES)
+    none: list[float | None] = [None] * len(QUANTILES)
 
     def quantiles(target: str) -> dict[str, float | None]:
-        return {k: _num(v) for k, v in zip(names, acc.quantiles(target, QUANTILES), strict=True)}
+        return {k: _num(v) for k, v in zip(names, every.get(target, none), strict=True)}
 
     out: dict[str, Any] = {
         "members": n,
@@ -794,7 +795,7 @@ def aggregates_of(acc: Accumulator, scenario: Scenario) -> dict[str, Any]:
             steps = max(steps, int(k) + 1)
     bands: dict[str, Any] = {}
     for col in series:
-        per = [acc.quantiles(f"{col}@{k}", QUANTILES) for k in range(steps)]
+        per = [every.get(f"{col}@{k}", none) for k in range(steps)]
         bands[col] = {name: [_num(row[i]) for row in per] for i, name in enumerate(names)}
     if series:
         out["steps"] = list(range(steps))

@@ -210,19 +210,14 @@ class Accumulator:
         self._last = (list(targets), slots)
         return slots
 
-    def add(self, sketch: ChunkSketch, chunk: int = 0, first: IntArray | None = None) -> None:
-        """Merge one chunk's sketch (integer addition: order does not matter).
-
-        ``first`` (for a sketch that merges several chunks, :meth:`state`): the rank of the
-        first chunk and position of each of its targets, instead of ``chunk``'s.
-        """
+    def add(self, sketch: ChunkSketch, chunk: int = 0) -> None:
+        """Merge one chunk's sketch (integer addition: order does not matter)."""
         for k, v in sketch.counters.items():
             self.counters[k] = self.counters.get(k, 0) + v
         if not sketch.targets:
             return
         slots = self._slots(sketch.targets)
-        if first is None:
-            first = chunk * self._RANK + np.arange(len(sketch.targets), dtype=np.int64)
+        first = chunk * self._RANK + np.arange(len(sketch.targets), dtype=np.int64)
         np.minimum.at(self.first, slots, first)
         if sketch.keys.size == 0:
             return
@@ -282,30 +277,31 @@ class Accumulator:
                 buffer[new : new + n] = self.buffer[old : old + n]
         self.buffer, self.offset, self.used = buffer, offset, live
 
-    def state(self) -> dict[str, Any]:
-        """Everything merged so far, as a sketch for :meth:`ChunkSketch.from_wire` plus the
-        ``first`` ranks of its targets: another accumulator merges it with
-        ``add(ChunkSketch.from_wire(s), first=s["first"])`` exactly as if it had merged the
-        same chunks itself (a worker's partial merge, :mod:`factions.ensemble.runner`)."""
-        sizes = np.zeros(len(self.names), np.int64)
-        buckets: list[IntArray] = []
-        counts: list[IntArray] = []
-        for g, (a, n, lo) in enumerate(
-            zip(self.offset.tolist(), self.size.tolist(), self.lo.tolist(), strict=True)
-        ):
-            w = self.buffer[a : a + n]
-            nz = np.flatnonzero(w)
-            sizes[g] = nz.size
-            buckets.append(nz + lo)
-            counts.append(w[nz])
-        return {
-            "targets": list(self.names),
-            "counters": dict(self.counters),
-            "sizes": sizes,
-            "buckets": np.concatenate([np.zeros(0, np.int64), *buckets]).astype(np.int32),
-            "counts": np.concatenate([np.zeros(0, np.int64), *counts]),
-            "first": self.first.copy(),
-        }
+    def merge(self, other: Accumulator) -> None:
+        """Add another accumulator's counts (a worker's partial aggregate): the same sums,
+        window by window, as merging its chunks here one by one."""
+        for k, v in other.counters.items():
+            self.counters[k] = self.counters.get(k, 0) + v
+        if not other.names:
+            return
+        slots = self._slots(other.names)
+        np.minimum.at(self.first, slots, other.first)
+        has = other.size > 0
+        g, lo, size = slots[has], other.lo[has], other.size[has]
+        mine_lo, mine_size = self.lo[g], self.size[g]
+        out = (mine_size == 0) | (lo < mine_lo) | (lo + size > mine_lo + mine_size)
+        if out.any():
+            self._grow(g[out], lo[out], (lo + size - 1)[out])
+        dst = self.offset[g] + lo - self.lo[g]
+        for d, src, n in zip(dst.tolist(), other.offset[has].tolist(), size.tolist(), strict=True):
+            self.buffer[d : d + n] += other.buffer[src : src + n]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (sent by a worker) without the buffer's free space."""
+        state = dict(self.__dict__)
+        state["buffer"] = self.buffer[: self.used]
+        state["_last"] = None
+        return state
 
     def _window(self, name: str) -> tuple[IntArray, int] | None:
         g = self.index.get(name)
@@ -341,6 +337,31 @@ class Accumulator:
         frac = h - np.floor(h)
         out = np.where(frac == 0, lo_v, lo_v + frac * (hi_v - lo_v))
         return [float(v) for v in out]
+
+    def all_quantiles(self, qs: tuple[float, ...]) -> dict[str, list[float | None]]:
+        """:meth:`quantiles` of every target at once (the same numbers, computed in a few
+        passes over the buffer instead of one pass per target)."""
+        k = len(qs)
+        has = self.size > 0
+        if not has.any():
+            return {name: [None] * k for name in self.names}
+        cum = np.cumsum(self.buffer[: self.used])
+        start, size = self.offset[has], self.size[has]
+        before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0)
+        n = cum[start + size - 1] - before  # counts in each window
+        h = np.asarray(qs, dtype=np.float64)[None, :] * (n - 1)[:, None]
+        ranks = np.concatenate([np.floor(h), np.ceil(h)], axis=1).astype(np.int64)
+        # the first bucket of each window whose running count exceeds the rank
+        pos = np.searchsorted(cum, before[:, None] + ranks, side="right")
+        vals = bucket_values(pos - start[:, None] + self.lo[has][:, None])
+        lo_v, hi_v = vals[:, :k], vals[:, k:]
+        frac = h - np.floor(h)
+        out = np.where(frac == 0, lo_v, lo_v + frac * (hi_v - lo_v))
+        rows = iter(out.tolist())
+        return {
+            name: (next(rows) if seen else [None] * k)
+            for name, seen in zip(self.names, has.tolist(), strict=True)
+        }
 
     def memory_bytes(self) -> int:
         return int(self.buffer.nbytes)
