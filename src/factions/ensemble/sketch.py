@@ -161,6 +161,9 @@ class ChunkSketch:
         return cls(targets, keys, counts, dict(data["counters"]))
 
 
+_NONE = np.zeros(0, np.int64)
+
+
 class Accumulator:
     """The merged sketches of a run: dense bucket windows per target, exact counters.
 
@@ -280,6 +283,14 @@ class Accumulator:
     def merge(self, other: Accumulator) -> None:
         """Add another accumulator's counts (a worker's partial aggregate): the same sums,
         window by window, as merging its chunks here one by one."""
+        if not self.names and not self.counters:  # nothing here yet: take it as it is
+            self.__dict__.update(other.__dict__)  # then copies: ``other`` stays its own
+            self.buffer = np.array(self.buffer, dtype=np.int64)
+            self.lo, self.size = self.lo.copy(), self.size.copy()
+            self.offset, self.first = self.offset.copy(), self.first.copy()
+            self.index, self.names = dict(self.index), list(self.names)
+            self.counters, self._last = dict(self.counters), None
+            return
         for k, v in other.counters.items():
             self.counters[k] = self.counters.get(k, 0) + v
         if not other.names:
@@ -297,11 +308,35 @@ class Accumulator:
             self.buffer[d : d + n] += other.buffer[src : src + n]
 
     def __getstate__(self) -> dict[str, Any]:
-        """Pickled (sent by a worker) without the buffer's free space."""
+        """Pickled (a worker's partial, sent to the coordinator) small: each window cut to
+        its first and last non-zero bucket, no holes or free space, and 32-bit counts
+        where they fit (about 6 MB for 10,000 iraq-2008 members, against 26 MB)."""
+        lo, size = self.lo.copy(), self.size.copy()
+        offset = np.zeros_like(self.offset)
+        pieces: list[IntArray] = []
+        at = 0
+        for g, (a, n) in enumerate(zip(self.offset.tolist(), self.size.tolist(), strict=True)):
+            nz = np.flatnonzero(self.buffer[a : a + n]) if n else _NONE
+            if nz.size == 0:
+                lo[g] = size[g] = 0
+                offset[g] = at
+                continue
+            first, last = int(nz[0]), int(nz[-1])
+            pieces.append(self.buffer[a + first : a + last + 1])
+            lo[g] += first
+            size[g] = last - first + 1
+            offset[g] = at
+            at += last - first + 1
+        buffer = np.concatenate([np.zeros(0, np.int64), *pieces])
+        if buffer.size and int(buffer.max()) < 2**32:
+            buffer = buffer.astype(np.uint32)
         state = dict(self.__dict__)
-        state["buffer"] = self.buffer[: self.used]
-        state["_last"] = None
+        state.update(lo=lo, size=size, offset=offset, buffer=buffer, used=at, _last=None)
         return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.buffer = np.asarray(self.buffer, dtype=np.int64)
 
     def _window(self, name: str) -> tuple[IntArray, int] | None:
         g = self.index.get(name)
