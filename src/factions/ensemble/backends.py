@@ -12,6 +12,7 @@ import contextlib
 import dataclasses
 import functools
 import os
+import pickle
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -107,19 +108,25 @@ def _start_worker(parent: int, shared: dict[str, Any], barrier: Any = None) -> N
     _BARRIER[:] = [barrier]
 
 
-def _on_each_worker(finish: Callable[[], R]) -> R:
-    """One of n tasks run by n workers at once: wait until every worker holds one (so each
-    runs ``finish`` once), then run it. Should the wait time out, ``finish`` runs anyway:
-    a worker that then runs it twice returns nothing the second time, and a worker that
-    runs it never keeps its partial aggregate, whose chunks the coordinator merges from
-    their stored sketches."""
+def _on_each_worker(finish: Callable[[], Any]) -> bytes:
+    """One of n tasks queued behind the last chunk for n workers: run ``finish`` (and pickle
+    its result) as soon as this worker is free, while the others may still compute their
+    last chunk, then wait until every worker holds one of these tasks, so that no worker
+    takes two. Should the wait time out, a worker may take two (the second ``finish``
+    returns nothing) and another none (its chunks are then merged from their stored
+    sketches by the coordinator): slower, the same result."""
     import threading
 
+    payload = pickle.dumps(finish(), protocol=pickle.HIGHEST_PROTOCOL)
     barrier = _BARRIER[0] if _BARRIER else None
     if barrier is not None:
         with contextlib.suppress(threading.BrokenBarrierError):
-            barrier.wait(timeout=30)
-    return finish()
+            barrier.wait(timeout=_COLLECT_TIMEOUT)
+    return payload
+
+
+#: Seconds a worker that has handed over its partial waits for the others' last chunks.
+_COLLECT_TIMEOUT = 600.0
 
 
 def _rejoin_here(fn: Callable[[T], R], task: T) -> R:
@@ -153,23 +160,34 @@ def _bounded(
     tasks: Sequence[T],
     on_done: Callable[[R], None],
     window: int,
+    exhausted: Callable[[], None] | None = None,
 ) -> None:
     """Keep at most ``window`` tasks in flight, and drop each result once handled: the
-    coordinator's memory does not grow with the number of chunks."""
+    coordinator's memory does not grow with the number of chunks. ``exhausted`` is called
+    once, right after the last task is submitted."""
     todo = iter(tasks)
     running: set[Future[Any]] = set()
-    for t in todo:
-        running.add(submit(fn, t))
-        if len(running) >= window:
-            break
+
+    def refill() -> None:
+        nonlocal exhausted
+        while len(running) < window:
+            t = next(todo, _END)
+            if t is _END:
+                if exhausted is not None:
+                    exhausted()
+                    exhausted = None
+                return
+            running.add(submit(fn, t))
+
+    refill()
     while running:
         finished, running = wait(running, return_when=FIRST_COMPLETED)
         for f in finished:
             on_done(f.result())
-        for t in todo:
-            running.add(submit(fn, t))
-            if len(running) >= window:
-                break
+        refill()
+
+
+_END = object()
 
 
 class ProcessBackend:
@@ -230,14 +248,20 @@ class ProcessBackend:
                 initializer=_start_worker,
                 initargs=(os.getpid(), shared, barrier),
             )
+            ends: list[Future[bytes]] = []
+            collect: Callable[[], None] | None = None
+            if finish is not None:
+                end = finish
+
+                def collect() -> None:  # queued behind the last task: taken as workers free
+                    ends.extend(pool.submit(_on_each_worker, end) for _ in range(n))
+
             try:
-                _bounded(pool.submit, call, items, on_done, 2 * self.workers)
-                if finish is not None:
-                    ends = [pool.submit(_on_each_worker, finish) for _ in range(n)]
-                    for f in ends:
-                        result = f.result()
-                        if on_finish is not None:
-                            on_finish(result)
+                _bounded(pool.submit, call, items, on_done, 2 * self.workers, collect)
+                for f in ends:
+                    result = pickle.loads(f.result())
+                    if on_finish is not None:
+                        on_finish(result)
             except BaseException:
                 _stop_pool(pool)
                 raise
