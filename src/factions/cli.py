@@ -22,6 +22,7 @@ from rich.console import Console
 from rich.table import Table
 
 from factions import __version__
+from factions._cli_lean import LeanGroup
 from factions.catalog import ENGINE_TITLES
 from factions.errors import BackendUnavailable, FactionsError, Problem, ScenarioError
 from factions.terminal import SafeConsole
@@ -38,6 +39,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode=None,
+    cls=LeanGroup,  # typer would import pydantic for every command's --help flag
 )
 
 
@@ -895,7 +897,9 @@ from factions.backtest.cli import backtest_command  # noqa: E402 (light: imports
 
 app.command(name="backtest")(backtest_command)
 
-runs_app = typer.Typer(help="List, show and remove stored ensemble runs.", no_args_is_help=True)
+runs_app = typer.Typer(
+    help="List, show and remove stored ensemble runs.", no_args_is_help=True, cls=LeanGroup
+)
 app.add_typer(runs_app, name="runs")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import signal
@@ -194,3 +195,68 @@ def test_most_seats_splits_ties(tmp_path: Path) -> None:
             assert table[actor]["probability_most_seats"] == pytest.approx(expected, abs=1e-12)
         total = sum(v["probability_most_seats"] for v in table.values())
         assert total == pytest.approx(1.0, abs=1e-12)
+
+
+def test_process_workers_merge_their_chunks_and_hand_over_every_chunk_once(
+    tmp_path: Path,
+) -> None:
+    """Each worker keeps a partial aggregate; the end collects one per worker, together
+    holding every chunk exactly once (the coordinator adds no chunk sketch itself)."""
+    import functools
+    import uuid
+
+    from factions.ensemble.runner import flush_partial
+
+    p = plan(load_scenario("iraq-2008"), runs=RUNS, seed=7, chunk_size=CHUNK, out=tmp_path)
+    p.run.parts.mkdir(parents=True)
+    token = uuid.uuid4().hex
+    tasks = [dataclasses.replace(t, merge=token) for t in p.tasks]
+    done: list[Any] = []
+    partials: list[Any] = []
+    ProcessBackend(workers=2).map(run_chunk, tasks, done.append,
+                                  finish=functools.partial(flush_partial, token),
+                                  on_finish=partials.append)  # fmt: skip
+    assert all(d.error is None and d.sketch is None for d in done)
+    assert len(partials) == 2
+    chunks = sorted(c for part in partials if part is not None for c in part["chunks"])
+    assert chunks == list(range(len(p.tasks)))
+
+
+def test_partials_lost_or_overlapping_fall_back_to_the_stored_sketches(
+    tmp_path: Path, local_result: Any
+) -> None:
+    """Whatever the workers hand over (a lost worker's nothing, overlapping partials), the
+    aggregates equal those merged chunk by chunk, bit for bit."""
+    from factions.ensemble.runner import aggregates_of, load_sketch, merge_partials
+    from factions.ensemble.sketch import Accumulator
+
+    s = load_scenario("iraq-2008")
+    run = local_result.run
+
+    def partial(chunks: list[int], claimed: list[int] | None = None) -> dict[str, Any]:
+        acc = Accumulator()
+        for c in chunks:
+            acc.add(load_sketch(run, c), c)
+        return {"chunks": chunks if claimed is None else claimed, "accumulator": acc}
+
+    expected = json.dumps(local_result.aggregates)
+    for partials in ([partial([2, 0]), partial([1, 3])],  # complete
+                     [partial([3]), None, partial([1])],  # chunks 0 and 2 lost
+                     [partial([0, 1]), partial([1, 2, 3])],  # overlap: all from disk
+                     [partial([0, 1, 2, 3], [0, 1, 2, 3, 4])],  # a chunk not in this run
+                     []):  # fmt: skip
+        acc = Accumulator()
+        merge_partials(acc, run, partials, {0, 1, 2, 3})
+        assert json.dumps(aggregates_of(acc, s)) == expected
+
+
+def test_interrupted_process_run_resumes_to_the_same_aggregates(
+    tmp_path: Path, local_result: Any
+) -> None:
+    """Resumed with workers that merge their own chunks: the finished chunks come from their
+    stored sketches, the rest from the workers' partials; the sum is the same."""
+    with pytest.raises(KeyboardInterrupt):
+        ensemble(tmp_path, Interrupting(after=1))
+    resumed = ensemble(tmp_path, ProcessBackend(workers=2))
+    assert resumed.manifest["resumed_chunks"] == [0]
+    assert json.dumps(resumed.aggregates) == json.dumps(local_result.aggregates)

@@ -141,3 +141,42 @@ def test_tiny_samples_give_exact_order_statistics(n: int) -> None:
         exact, tol = _exact(x, q)
         assert got is not None
         assert abs(got - exact) <= tol
+
+
+def test_merged_partials_and_all_quantiles_equal_chunk_by_chunk_merges() -> None:
+    """A worker's partial accumulator (pickled, as it travels) merged into another gives the
+    same counts, order and quantiles as adding every chunk to one accumulator; the
+    vectorised quantiles of every target equal the per-target ones."""
+    import pickle
+
+    rng = np.random.default_rng(3)
+
+    def chunk(i: int) -> ChunkSketch:
+        scale = 10.0 ** (i % 4)  # windows that grow from chunk to chunk
+        values = {
+            "wide": rng.normal(0, scale, 50),
+            "pos": rng.uniform(1, 1 + scale, 50),
+            "nan": np.full(50, np.nan),
+            f"late{i // 3}": rng.normal(5, 1, 3),  # targets that appear later
+        }
+        return ChunkSketch.build(values, {"members": 50, f"c{i % 2}": 1})
+
+    sketches = [chunk(i) for i in range(9)]
+    one = Accumulator()
+    for c, s in enumerate(sketches):
+        one.add(s, c)
+    parts = [Accumulator(), Accumulator(), Accumulator()]
+    for c, s in enumerate(sketches):
+        parts[(c * 7) % 3].add(s, c)  # each "worker" gets an arbitrary set of chunks
+    merged = Accumulator()
+    for p in reversed(parts):
+        merged.merge(pickle.loads(pickle.dumps(p)))
+    assert merged.counters == one.counters
+    assert merged.ordered() == one.ordered()
+    every = merged.all_quantiles(QUANTILES)
+    assert set(every) == set(one.ordered())
+    for name in one.ordered():
+        assert merged.count(name) == one.count(name)
+        assert merged.quantiles(name, QUANTILES) == one.quantiles(name, QUANTILES)
+        assert every[name] == one.quantiles(name, QUANTILES)
+    assert every["nan"] == [None] * len(QUANTILES)

@@ -14,12 +14,16 @@ with the number of members.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import errno
+import functools
 import hashlib
 import json
 import os
+import threading
 import time
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -95,6 +99,10 @@ class ChunkTask:
     store_series: bool = True
     runs: int = 0
     method: Method = "lhs"
+    #: Non-empty: merge the chunk's sketch into this worker's partial aggregate of the run
+    #: session ``merge`` (collected once at the end, :func:`flush_partial`) instead of
+    #: sending it to the coordinator. Not part of the run's identity.
+    merge: str = ""
 
     def inputs(self, params: list[Param]) -> FloatArray:
         """The chunk's members' sampled inputs ``(size, P)``."""
@@ -110,7 +118,8 @@ class ChunkDone:
     chunk: int
     members: int
     seconds: float
-    sketch: dict[str, Any] | None = None  # ChunkSketch.to_arrays(): compressed, ~130 KB
+    # ChunkSketch.to_wire(): plain arrays, ~1.5 MB; None when merged in the worker
+    sketch: dict[str, Any] | None = None
     parts: list[PartRecord] = field(default_factory=list)
     error: str | None = None
 
@@ -289,13 +298,61 @@ def run_chunk(task: ChunkTask) -> ChunkDone:
             path = run.part("series", task.chunk)
             records.append(write_parquet_atomic(path, series))
         path = run.part("sketch", task.chunk).with_suffix(".npz")
-        packed = sketch.to_arrays()
-        records.append(write_npz_atomic(path, packed))
+        records.append(write_npz_atomic(path, sketch.to_arrays()))
         path = run.part("members", task.chunk)
         records.append(write_parquet_atomic(path, members))
     except OSError as e:
         return ChunkDone(task.chunk, 0, time.perf_counter() - t0, error=f"{path}: {_oserror(e)}")
-    return ChunkDone(task.chunk, len(members["member"]), time.perf_counter() - t0, packed, records)
+    wire = None
+    if task.merge:
+        _merge_here(task.merge, task.chunk, sketch)
+    else:  # uncompressed: decompressing it in the coordinator was serial work
+        wire = sketch.to_wire()
+    return ChunkDone(task.chunk, len(members["member"]), time.perf_counter() - t0, wire, records)
+
+
+#: In a worker: the partial aggregate of one run session (its token, the merged sketches,
+#: the chunks merged into them). One per process: a new session's chunk drops an older one
+#: (whose chunks its coordinator then merges from their stored sketches).
+_PARTIAL: list[tuple[str, Accumulator, set[int]]] = []
+_PARTIAL_LOCK = threading.Lock()
+
+
+def _merge_here(token: str, chunk: int, sketch: ChunkSketch) -> None:
+    with _PARTIAL_LOCK:
+        if not _PARTIAL or _PARTIAL[0][0] != token:
+            _PARTIAL[:] = [(token, Accumulator(), set())]
+        _, acc, chunks = _PARTIAL[0]
+        if chunk not in chunks:  # a chunk computed twice here is merged once
+            acc.add(sketch, chunk)
+            chunks.add(chunk)
+
+
+def flush_partial(token: str) -> dict[str, Any] | None:
+    """In a worker: hand over (and forget) its partial aggregate of session ``token``:
+    ``{"chunks": [...], "accumulator": Accumulator}``, or None if it has none."""
+    with _PARTIAL_LOCK:
+        if not _PARTIAL or _PARTIAL[0][0] != token:
+            return None
+        _, acc, chunks = _PARTIAL.pop()
+    return {"chunks": sorted(chunks), "accumulator": acc}
+
+
+def merge_partials(
+    acc: Accumulator, run: RunDir, partials: list[dict[str, Any] | None], expected: set[int]
+) -> None:
+    """Merge the workers' partial aggregates of the chunks ``expected`` into ``acc``, and
+    every expected chunk that no partial holds (a worker lost or restarted) from its stored
+    sketch. Partials that overlap, or hold a chunk not expected, are all set aside and
+    every chunk is merged from its stored sketch: the result is the same sum either way."""
+    got = [p for p in partials if p is not None]
+    seen = [c for p in got for c in p["chunks"]]
+    if len(seen) != len(set(seen)) or not set(seen) <= expected:
+        got, seen = [], []
+    for p in got:
+        acc.merge(p["accumulator"])
+    for chunk in sorted(expected - set(seen)):
+        acc.add(load_sketch(run, chunk), chunk)
 
 
 def _oserror(e: OSError) -> str:
@@ -559,6 +616,14 @@ def run_ensemble(
     except OSError as e:
         raise FactionsError(f"{run.path}: {_oserror(e)}") from None
     todo = [t for t in p.tasks if t.chunk not in done]
+    # Backends with long-lived workers merge the chunks' sketches there (each worker its
+    # own partial aggregate, collected once at the end): the coordinator no longer adds up
+    # every chunk's sketch while the workers compute.
+    token = uuid.uuid4().hex if getattr(backend, "merges_in_workers", False) else ""
+    if token:
+        todo = [dataclasses.replace(t, merge=token) for t in todo]
+    in_workers: set[int] = set()
+    partials: list[dict[str, Any] | None] = []
     total = runs
     finished = runs - sum(t.size for t in todo)
     if progress:
@@ -569,8 +634,10 @@ def run_ensemble(
         nonlocal finished
         if d.error is not None:
             raise _WriteFailed(d.error)
-        assert d.sketch is not None
-        acc.add(ChunkSketch.from_arrays(d.sketch), d.chunk)
+        if d.sketch is None:
+            in_workers.add(d.chunk)
+        else:
+            acc.add(ChunkSketch.from_wire(d.sketch), d.chunk)
         run.record_chunk(d.chunk, d.parts)
         parts[d.chunk] = d.parts
         finished += d.members
@@ -588,7 +655,11 @@ def run_ensemble(
             run.write_manifest(manifest)
 
     try:
-        backend.map(run_chunk, todo, on_done)
+        if token:
+            backend.map(run_chunk, todo, on_done, finish=functools.partial(flush_partial, token),
+                        on_finish=partials.append)  # fmt: skip
+        else:
+            backend.map(run_chunk, todo, on_done)
     except _WriteFailed as e:
         stop("interrupted")
         raise FactionsError(f"{e}; the run is resumable: run the same command again") from None
@@ -605,6 +676,11 @@ def run_ensemble(
     if missing:
         stop("failed")
         raise FactionsError(f"{run.path}: chunks {sorted(missing)} did not complete")
+    try:
+        merge_partials(acc, run, partials, in_workers)
+    except OSError as e:
+        stop("interrupted")
+        raise FactionsError(f"{run.path}: {_oserror(e)}; the run is resumable") from None
     aggregates = aggregates_of(acc, scenario)
     try:
         write_json_atomic(run.path / "aggregates.json", aggregates)
@@ -656,9 +732,11 @@ def aggregates_of(acc: Accumulator, scenario: Scenario) -> dict[str, Any]:
     names = [f"q{int(100 * q):02d}" for q in QUANTILES]
     counters = acc.counters
     n = counters.get("members", 0)
+    every = acc.all_quantiles(QUANTILES)
+    none: list[float | None] = [None] * len(QUANTILES)
 
     def quantiles(target: str) -> dict[str, float | None]:
-        return {k: _num(v) for k, v in zip(names, acc.quantiles(target, QUANTILES), strict=True)}
+        return {k: _num(v) for k, v in zip(names, every.get(target, none), strict=True)}
 
     out: dict[str, Any] = {
         "members": n,
@@ -727,7 +805,7 @@ def aggregates_of(acc: Accumulator, scenario: Scenario) -> dict[str, Any]:
             steps = max(steps, int(k) + 1)
     bands: dict[str, Any] = {}
     for col in series:
-        per = [acc.quantiles(f"{col}@{k}", QUANTILES) for k in range(steps)]
+        per = [every.get(f"{col}@{k}", none) for k in range(steps)]
         bands[col] = {name: [_num(row[i]) for row in per] for i, name in enumerate(names)}
     if series:
         out["steps"] = list(range(steps))

@@ -47,7 +47,9 @@ _LOG_GAMMA = math.log(_GAMMA)
 _LOG_ZERO = math.log(ZERO)
 #: Largest bucket index (|x| up to the largest float fits: about 370,000).
 KMAX = 2**20 - 1
-_SHIFT = 2**21  # key + KMAX + 1 < _SHIFT: a (target, key) pair packs into one int64
+_BITS = 21
+_SHIFT = 2**_BITS  # key + KMAX + 1 < _SHIFT: a (target, key) pair packs into one int64
+_MASK = _SHIFT - 1
 
 
 def bucket_keys(x: FloatArray) -> IntArray:
@@ -134,76 +136,225 @@ class ChunkSketch:
         counters = {str(k): int(v) for k, v in meta["counters"].items()}
         return cls([str(t) for t in meta["targets"]], keys, counts, counters)
 
+    def to_wire(self) -> dict[str, Any]:
+        """The sketch as plain arrays for a worker to send to the coordinator (see
+        :meth:`from_wire`): no compression to undo there, 8 bytes an entry (int32 bucket
+        and count), about 1.5 MB for a 500-member iraq-2008 chunk."""
+        target = self.keys >> _BITS
+        sizes = np.bincount(target, minlength=len(self.targets)) if self.keys.size else None
+        small = self.counts.size == 0 or int(self.counts.max()) < 2**31
+        return {
+            "targets": self.targets,
+            "counters": self.counters,
+            "sizes": np.zeros(len(self.targets), np.int64) if sizes is None else sizes,
+            "buckets": ((self.keys & _MASK) - (KMAX + 1)).astype(np.int32),
+            "counts": self.counts.astype(np.int32 if small else np.int64),
+        }
+
+    @classmethod
+    def from_wire(cls, data: Mapping[str, Any]) -> ChunkSketch:
+        """The sketch sent by :meth:`to_wire`."""
+        targets = list(data["targets"])
+        target = np.repeat(np.arange(len(targets), dtype=np.int64), data["sizes"])
+        keys = (target << _BITS) + data["buckets"].astype(np.int64) + (KMAX + 1)
+        counts = np.asarray(data["counts"], dtype=np.int64)
+        return cls(targets, keys, counts, dict(data["counters"]))
+
 
 class Accumulator:
     """The merged sketches of a run: dense bucket windows per target, exact counters.
 
-    Memory: one int64 per bucket between each target's smallest and largest bucket seen
-    (at most about ``log(max|x| / ZERO) / log(gamma)`` per sign: a few thousand buckets for
-    values on a 0-100 scale), independent of the number of members.
+    Every target's window (one int64 per bucket between the smallest and largest bucket
+    seen, plus slack) lives in one flat buffer, so merging a chunk is a few vectorised
+    passes over its entries, not a loop over its targets. A window that a chunk overflows
+    is widened by half its width (at least 64 buckets) on the side that overflowed, and the
+    buffer is laid out again: after the first chunks, most merge without any relayout.
+
+    Memory: at most about twice the buckets between each target's smallest and largest
+    bucket seen (about ``log(max|x| / ZERO) / log(gamma)`` per sign: a few thousand
+    buckets for values on a 0-100 scale), independent of the number of members.
     """
+
+    #: A chunk's target ``t`` first seen in chunk ``c`` is ranked ``c * _RANK + t``.
+    _RANK = 2**31
+    #: Least slack added to a window that grows (buckets).
+    _MIN_SLACK = 64
 
     def __init__(self) -> None:
         self.index: dict[str, int] = {}
-        self.lo: list[int] = []
-        self.windows: list[IntArray] = []
+        self.names: list[str] = []
         self.counters: dict[str, int] = {}
-        self.first: dict[str, tuple[int, int]] = {}
+        self.lo = np.zeros(0, np.int64)  # each window's first bucket
+        self.size = np.zeros(0, np.int64)  # each window's length (0: no value yet)
+        self.offset = np.zeros(0, np.int64)  # each window's start in ``buffer``
+        self.first = np.zeros(0, np.int64)  # rank of the first (chunk, target) seen
+        self.buffer = np.zeros(0, np.int64)
+        self.used = 0  # buckets of ``buffer`` in use (windows and holes)
+        self._last: tuple[list[str], IntArray] | None = None
+
+    def _slots(self, targets: list[str]) -> IntArray:
+        """The window of each of a chunk's targets (new targets get an empty one)."""
+        if self._last is not None and self._last[0] == targets:
+            return self._last[1]
+        new = [n for n in dict.fromkeys(targets) if n not in self.index]
+        if new:
+            for n in new:
+                self.index[n] = len(self.names)
+                self.names.append(n)
+            k = len(new)
+            self.lo = np.concatenate([self.lo, np.zeros(k, np.int64)])
+            self.size = np.concatenate([self.size, np.zeros(k, np.int64)])
+            self.offset = np.concatenate([self.offset, np.full(k, self.buffer.size, np.int64)])
+            self.first = np.concatenate([self.first, np.full(k, np.iinfo(np.int64).max)])
+        slots = np.array([self.index[n] for n in targets], dtype=np.int64)
+        self._last = (list(targets), slots)
+        return slots
 
     def add(self, sketch: ChunkSketch, chunk: int = 0) -> None:
         """Merge one chunk's sketch (integer addition: order does not matter)."""
         for k, v in sketch.counters.items():
             self.counters[k] = self.counters.get(k, 0) + v
-        for t, name in enumerate(sketch.targets):
-            self.first[name] = min(self.first.get(name, (chunk, t)), (chunk, t))
         if not sketch.targets:
             return
-        target = sketch.keys // _SHIFT
-        bucket = sketch.keys % _SHIFT - (KMAX + 1)
-        bounds = np.searchsorted(target, np.arange(len(sketch.targets) + 1))
-        for t, name in enumerate(sketch.targets):
-            a, b = int(bounds[t]), int(bounds[t + 1])
-            if a == b:
-                self.index.setdefault(name, self._new(0))
-                continue
-            ks, cs = bucket[a:b], sketch.counts[a:b]
-            g = self.index.get(name)
-            if g is None:
-                g = self.index[name] = self._new(int(ks[0]))
-            self._grow(g, int(ks[0]), int(ks[-1]))
-            np.add.at(self.windows[g], ks - self.lo[g], cs)
-
-    def _new(self, lo: int) -> int:
-        self.lo.append(lo)
-        self.windows.append(np.zeros(0, np.int64))
-        return len(self.windows) - 1
-
-    def _grow(self, g: int, kmin: int, kmax: int) -> None:
-        w, lo = self.windows[g], self.lo[g]
-        if w.size and kmin >= lo and kmax < lo + w.size:
+        slots = self._slots(sketch.targets)
+        first = chunk * self._RANK + np.arange(len(sketch.targets), dtype=np.int64)
+        np.minimum.at(self.first, slots, first)
+        if sketch.keys.size == 0:
             return
-        new_lo = min(lo, kmin) if w.size else kmin
-        new_hi = max(lo + w.size - 1, kmax) if w.size else kmax
-        grown = np.zeros(new_hi - new_lo + 1, np.int64)
-        if w.size:
-            grown[lo - new_lo : lo - new_lo + w.size] = w
-        self.windows[g], self.lo[g] = grown, new_lo
+        target = sketch.keys >> _BITS
+        bucket = (sketch.keys & _MASK) - (KMAX + 1)
+        bounds = np.searchsorted(target, np.arange(len(sketch.targets) + 1))
+        sizes = np.diff(bounds)
+        seen = sizes > 0
+        g = slots[seen]
+        kmin, kmax = bucket[bounds[:-1][seen]], bucket[bounds[1:][seen] - 1]
+        lo, size = self.lo[g], self.size[g]
+        out = (size == 0) | (kmin < lo) | (kmax >= lo + size)
+        if out.any():
+            self._grow(g[out], kmin[out], kmax[out])
+        # Entries are sorted by target: each target's window start, repeated per entry.
+        base = np.repeat(self.offset[g] - self.lo[g], sizes[seen])
+        self.buffer[base + bucket] += sketch.counts  # (target, bucket) pairs are unique
+
+    def _grow(self, g: IntArray, kmin: IntArray, kmax: IntArray) -> None:
+        """Widen windows ``g`` to hold buckets ``kmin..kmax`` (plus slack).
+
+        The widened windows move to the end of the buffer (their old places become holes),
+        so a merge copies only the windows that grew; when the buffer is full, the windows
+        are laid out again without holes in a buffer half as large again as they need.
+        """
+        lo, size = self.lo[g], self.size[g]
+        empty = size == 0
+        hi = lo + size - 1
+        new_lo = np.where(empty, kmin, np.minimum(lo, kmin))
+        new_hi = np.where(empty, kmax, np.maximum(hi, kmax))
+        slack = np.maximum((new_hi - new_lo + 1) // 2, self._MIN_SLACK)
+        new_lo = np.maximum(np.where(empty | (new_lo < lo), new_lo - slack, new_lo), -KMAX)
+        new_hi = np.minimum(np.where(empty | (new_hi > hi), new_hi + slack, new_hi), KMAX)
+        new_size = new_hi - new_lo + 1
+        need = int(new_size.sum())
+        if self.used + need > self.buffer.size:
+            self._compact(need)
+        offset = self.used + np.concatenate([[0], np.cumsum(new_size)[:-1]]).astype(np.int64)
+        for old, new, n in zip(
+            self.offset[g].tolist(), (offset + lo - new_lo).tolist(), size.tolist(), strict=True
+        ):
+            if n:  # the space past ``used`` is zero: only counts are copied
+                self.buffer[new : new + n] = self.buffer[old : old + n]
+        self.lo[g], self.size[g], self.offset[g] = new_lo, new_size, offset
+        self.used += need
+
+    def _compact(self, extra: int) -> None:
+        """Lay the windows out again without holes, with room for ``extra`` more buckets
+        (and half as much again)."""
+        live = int(self.size.sum())
+        buffer = np.zeros(live + extra + (live + extra) // 2, np.int64)
+        offset = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
+        for old, new, n in zip(
+            self.offset.tolist(), offset.tolist(), self.size.tolist(), strict=True
+        ):
+            if n:
+                buffer[new : new + n] = self.buffer[old : old + n]
+        self.buffer, self.offset, self.used = buffer, offset, live
+
+    def merge(self, other: Accumulator) -> None:
+        """Add another accumulator's counts (a worker's partial aggregate): the same sums,
+        window by window, as merging its chunks here one by one."""
+        if not self.names and not self.counters:  # nothing here yet: take it as it is
+            self.__dict__.update(other.__dict__)  # then copies: ``other`` stays its own
+            self.buffer = np.array(self.buffer, dtype=np.int64)
+            self.lo, self.size = self.lo.copy(), self.size.copy()
+            self.offset, self.first = self.offset.copy(), self.first.copy()
+            self.index, self.names = dict(self.index), list(self.names)
+            self.counters, self._last = dict(self.counters), None
+            return
+        for k, v in other.counters.items():
+            self.counters[k] = self.counters.get(k, 0) + v
+        if not other.names:
+            return
+        slots = self._slots(other.names)
+        np.minimum.at(self.first, slots, other.first)
+        has = other.size > 0
+        g, lo, size = slots[has], other.lo[has], other.size[has]
+        mine_lo, mine_size = self.lo[g], self.size[g]
+        out = (mine_size == 0) | (lo < mine_lo) | (lo + size > mine_lo + mine_size)
+        if out.any():
+            self._grow(g[out], lo[out], (lo + size - 1)[out])
+        dst = self.offset[g] + lo - self.lo[g]
+        for d, src, n in zip(dst.tolist(), other.offset[has].tolist(), size.tolist(), strict=True):
+            self.buffer[d : d + n] += other.buffer[src : src + n]
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (a worker's partial, sent to the coordinator) small: each window cut to
+        its first and last non-zero bucket, no holes or free space, and 32-bit counts
+        where they fit (about 6 MB for 10,000 iraq-2008 members, against 26 MB)."""
+        nz = np.flatnonzero(self.buffer[: self.used])  # holes hold stale counts: cut below
+        if nz.size == 0:
+            nz = np.full(1, -1, np.int64)  # no counts at all: no window finds one
+        start, end = self.offset, self.offset + self.size
+        i0 = np.searchsorted(nz, start)
+        i1 = np.searchsorted(nz, end)
+        has = i1 > i0
+        first = np.where(has, nz[np.minimum(i0, nz.size - 1)] - start, 0)
+        last = np.where(has, nz[np.maximum(i1 - 1, 0)] - start, -1)
+        size = last - first + 1  # 0 for a window without counts
+        lo = np.where(has, self.lo + first, 0)
+        offset = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+        at = int(size.sum())
+        take = np.repeat(start + first - offset, size) + np.arange(at, dtype=np.int64)
+        buffer = self.buffer[take]
+        if buffer.size and int(buffer.max()) < 2**32:
+            buffer = buffer.astype(np.uint32)
+        state = dict(self.__dict__)
+        state.update(lo=lo, size=size, offset=offset, buffer=buffer, used=at, _last=None)
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self.buffer = np.asarray(self.buffer, dtype=np.int64)
+
+    def _window(self, name: str) -> tuple[IntArray, int] | None:
+        g = self.index.get(name)
+        if g is None:
+            return None
+        a = int(self.offset[g])
+        return self.buffer[a : a + int(self.size[g])], int(self.lo[g])
 
     def ordered(self) -> list[str]:
         """The targets in the order of the lowest-numbered chunk that has each (so the
         same whatever order the chunks were merged in)."""
-        return sorted(self.first, key=lambda n: self.first[n])
+        return [self.names[g] for g in np.argsort(self.first, kind="stable")]
 
     def count(self, name: str) -> int:
-        g = self.index.get(name)
-        return 0 if g is None else int(self.windows[g].sum())
+        hit = self._window(name)
+        return 0 if hit is None else int(hit[0].sum())
 
     def quantiles(self, name: str, qs: tuple[float, ...]) -> list[float | None]:
         """Quantiles (linear interpolation between order statistics, as ``quantile_cont``)."""
-        g = self.index.get(name)
-        if g is None:
+        hit = self._window(name)
+        if hit is None:
             return [None] * len(qs)
-        w = self.windows[g]
+        w, lo = hit
         n = int(w.sum())
         if n == 0:
             return [None] * len(qs)
@@ -211,11 +362,36 @@ class Accumulator:
         h = np.asarray(qs, dtype=np.float64) * (n - 1)
         ranks = np.concatenate([np.floor(h), np.ceil(h)]).astype(np.int64)
         pos = np.searchsorted(cum, ranks, side="right")  # first bucket with cum > rank
-        vals = bucket_values(pos.astype(np.int64) + self.lo[g])
+        vals = bucket_values(pos.astype(np.int64) + lo)
         lo_v, hi_v = vals[: len(qs)], vals[len(qs) :]
         frac = h - np.floor(h)
         out = np.where(frac == 0, lo_v, lo_v + frac * (hi_v - lo_v))
         return [float(v) for v in out]
 
+    def all_quantiles(self, qs: tuple[float, ...]) -> dict[str, list[float | None]]:
+        """:meth:`quantiles` of every target at once (the same numbers, computed in a few
+        passes over the buffer instead of one pass per target)."""
+        k = len(qs)
+        has = self.size > 0
+        if not has.any():
+            return {name: [None] * k for name in self.names}
+        cum = np.cumsum(self.buffer[: self.used])
+        start, size = self.offset[has], self.size[has]
+        before = np.where(start > 0, cum[np.maximum(start - 1, 0)], 0)
+        n = cum[start + size - 1] - before  # counts in each window
+        h = np.asarray(qs, dtype=np.float64)[None, :] * (n - 1)[:, None]
+        ranks = np.concatenate([np.floor(h), np.ceil(h)], axis=1).astype(np.int64)
+        # the first bucket of each window whose running count exceeds the rank
+        pos = np.searchsorted(cum, before[:, None] + ranks, side="right")
+        vals = bucket_values(pos - start[:, None] + self.lo[has][:, None])
+        lo_v, hi_v = vals[:, :k], vals[:, k:]
+        frac = h - np.floor(h)
+        out = np.where(frac == 0, lo_v, lo_v + frac * (hi_v - lo_v))
+        rows = iter(out.tolist())
+        return {
+            name: (next(rows) if seen else [None] * k)
+            for name, seen in zip(self.names, has.tolist(), strict=True)
+        }
+
     def memory_bytes(self) -> int:
-        return sum(w.nbytes for w in self.windows)
+        return int(self.buffer.nbytes)
