@@ -198,7 +198,7 @@ def draw(
         u = _uniforms(seed, start, size, dim)
         if method == "lhs":
             members = np.arange(start, start + size, dtype=np.uint64)
-            strata = np.stack([_permute(members, n, seed, m) for m in range(dim)], axis=1)
+            strata = _permute_all(members, n, seed, dim)
             u = (strata.astype(np.float64) + u) / n
     return np.stack([p.from_unit(u[:, m]) for m, p in enumerate(params)], axis=1)
 
@@ -263,6 +263,45 @@ def _permute(i: NDArray[np.uint64], n: int, seed: int, dim: int) -> NDArray[np.u
         out[todo] = feistel(out[todo])
         todo = out >= np.uint64(n)
     return out
+
+
+def _permute_all(i: NDArray[np.uint64], n: int, seed: int, dims: int) -> NDArray[np.uint64]:
+    """``(len(i), dims)``: column ``d`` is :func:`_permute` ``(i, n, seed, d)``, all
+    dimensions in one vectorised pass (the same Feistel rounds, keys and cycle-walking,
+    so the same values bit for bit; ``tests/ensemble/test_sampling.py`` checks it)."""
+    half = max(1, (max(n - 1, 1).bit_length() + 1) // 2)
+    mask = np.uint64((1 << half) - 1)
+    shift = np.uint64(half)
+    # keys[r, d]: round r's key of dimension d, as _permute computes them
+    keys = np.array(
+        [[((seed * 1_000_003 + d) * 4 + r) & 0xFFFFFFFFFFFFFFFF for d in range(dims)]
+         for r in range(4)],
+        dtype=np.uint64,
+    )  # fmt: skip
+
+    def feistel(x: NDArray[np.uint64], k: NDArray[np.uint64]) -> NDArray[np.uint64]:
+        left, right = x >> shift, x & mask
+        for r in range(4):
+            left, right = right, left ^ (_mix_keyed(right, k[r]) & mask)
+        return (left << shift) | right
+
+    x = np.broadcast_to(i.astype(np.uint64)[:, None], (len(i), dims))
+    out = feistel(x, keys[:, None, :])
+    todo = out >= np.uint64(n)
+    while todo.any():
+        rows, cols = np.nonzero(todo)
+        out[rows, cols] = feistel(out[rows, cols], keys[:, cols])
+        todo = out >= np.uint64(n)
+    return out
+
+
+def _mix_keyed(x: NDArray[np.uint64], key: NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """:func:`_mix` with an array of keys (already reduced to 64 bits), element-wise."""
+    with np.errstate(over="ignore"):
+        z = x + key * np.uint64(0x9E3779B97F4A7C15)
+        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        return np.asarray(z ^ (z >> np.uint64(31)))
 
 
 def apply_params(arr: ScenarioArrays, params: list[Param], values: FloatArray) -> Inputs:
