@@ -237,7 +237,9 @@ def _bounded_patronage(month: Month, ctx: Context) -> Month:
         state=replace(st, resources=res),
         paid=paid,
         lent=lent,
-        budget=money - paid.sum(axis=2),
+        # stipends are scaled to fit the money: what is left is >= 0 (the max only absorbs
+        # floating-point rounding, about 1e-17)
+        budget=np.maximum(money - paid.sum(axis=2), 0.0),
         planned=np.asarray(planned),
     )
 
@@ -271,7 +273,7 @@ def _forces(month: Month, ctx: Context) -> Month:
         month,
         state=replace(st, resources=res),
         threat=threat,
-        budget=budget - spent,
+        budget=np.maximum(budget - spent, 0.0),  # growth <= budget / cost: rounding only
         planned=np.asarray(planned),
         gap=np.asarray(gap),
         armed_before=month.capability[..., 2],
