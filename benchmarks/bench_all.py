@@ -125,9 +125,16 @@ def engines(repeat: int) -> list[tuple[str, tuple[float, float]]]:
 # --- processes: wall time, CPU time, peak memory of the tree ----------------------------
 
 
-def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any]:
+def measured(
+    cmd: list[str], env: dict[str, str] | None = None, memory: bool = True
+) -> dict[str, Any]:
     """Run ``cmd``; its wall time, CPU time, the peak resident memory summed over its
-    process tree (proportional set size, so shared pages count once), its stdout."""
+    process tree (proportional set size, so shared pages count once), its stdout.
+
+    With ``memory=False`` the tree's memory is not sampled (peaks read 0): reading every
+    process's PSS 20 times a second took 10-15 % of a core, CPU that a run with as many
+    workers as cores has to give up and a 1-worker run does not (it biased efficiencies).
+    """
     import resource
 
     import psutil
@@ -138,7 +145,7 @@ def measured(cmd: list[str], env: dict[str, str] | None = None) -> dict[str, Any
                             env={**os.environ, **(env or {})})  # fmt: skip
     peak = peak_root = 0
     root = psutil.Process(proc.pid)
-    while proc.poll() is None:
+    while memory and proc.poll() is None:
         try:
             procs = [root, *root.children(recursive=True)]
             total = 0
@@ -181,11 +188,13 @@ if __name__ == "__main__":
 """
 
 
-def ensemble(runs: int, backend: str, workers: int, series: bool = True) -> dict[str, Any]:
+def ensemble(
+    runs: int, backend: str, workers: int, series: bool = True, memory: bool = True
+) -> dict[str, Any]:
     out = Path(tempfile.mkdtemp(prefix="factions-bench-", dir=TMP))
     try:
         r = measured([sys.executable, "-c", ENSEMBLE, "iraq-2008", str(runs), backend,
-                      str(workers), str(out), "1" if series else "0"])  # fmt: skip
+                      str(workers), str(out), "1" if series else "0"], memory=memory)  # fmt: skip
         disk = sum(f.stat().st_size for f in out.rglob("*") if f.is_file())
     finally:
         shutil.rmtree(out, ignore_errors=True)
@@ -198,7 +207,7 @@ CLI = "import sys; from factions.cli import main; sys.argv = ['factions', *sys.a
 
 
 def ensemble_wall(runs: int, backend: str, workers: int) -> float:
-    return float(ensemble(runs, backend, workers, False)["wall"])
+    return float(ensemble(runs, backend, workers, False, memory=False)["wall"])
 
 
 def cli(args: list[str]) -> tuple[float, float]:
@@ -341,7 +350,7 @@ def main() -> None:
             t1, t2 = res["1"], res["2"]
             say(f"| {backend} | {t1:.2f} | {t2:.2f} | {100 * t1 / (2 * t2):.0f} % |")
             print(lines[-1], file=sys.stderr, flush=True)
-        local = statistics.median(ensemble(n, "local", 1, False)["wall"]
+        local = statistics.median(ensemble(n, "local", 1, False, memory=False)["wall"]
                                   for _ in range(args.repeat))  # fmt: skip
         say(f"| local (one process, for reference) | {local:.2f} | | |")
         say("")

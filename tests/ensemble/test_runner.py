@@ -197,11 +197,13 @@ def test_most_seats_splits_ties(tmp_path: Path) -> None:
         assert total == pytest.approx(1.0, abs=1e-12)
 
 
+@pytest.mark.parametrize("backend", ["processes", "dask"])
 def test_process_workers_merge_their_chunks_and_hand_over_every_chunk_once(
-    tmp_path: Path,
+    tmp_path: Path, backend: str
 ) -> None:
-    """Each worker keeps a partial aggregate; the end collects one per worker, together
-    holding every chunk exactly once (the coordinator adds no chunk sketch itself)."""
+    """Each worker keeps a partial aggregate; the end collects one per worker (the process
+    pool's and Dask's collecting tasks queued behind the last chunks), together holding
+    every chunk exactly once (the coordinator adds no chunk sketch itself)."""
     import functools
     import uuid
 
@@ -213,9 +215,9 @@ def test_process_workers_merge_their_chunks_and_hand_over_every_chunk_once(
     tasks = [dataclasses.replace(t, merge=token) for t in p.tasks]
     done: list[Any] = []
     partials: list[Any] = []
-    ProcessBackend(workers=2).map(run_chunk, tasks, done.append,
-                                  finish=functools.partial(flush_partial, token),
-                                  on_finish=partials.append)  # fmt: skip
+    pool = ProcessBackend(workers=2) if backend == "processes" else DaskBackend(workers=2)
+    pool.map(run_chunk, tasks, done.append, finish=functools.partial(flush_partial, token),
+             on_finish=partials.append)  # fmt: skip
     assert all(d.error is None and d.sketch is None for d in done)
     assert len(partials) == 2
     chunks = sorted(c for part in partials if part is not None for c in part["chunks"])

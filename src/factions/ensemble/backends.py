@@ -357,6 +357,8 @@ class DaskBackend:
             window = max(4, 2 * sum(client.nthreads().values()))
             todo = iter(items)
             done = dask_completed()
+            ends: list[Any] = []
+            left = len(items)
 
             def submit_next() -> None:
                 t = next(todo, None)
@@ -368,14 +370,26 @@ class DaskBackend:
             for f in done:
                 result = f.result()
                 f.release()
+                left -= 1
                 on_done(result)
                 submit_next()
-            if finish is not None:
-                # Once on every worker (a worker restarted after a loss has nothing to give:
-                # the coordinator merges that worker's chunks from their stored sketches).
-                for result in client.run(finish).values():
-                    if on_finish is not None:
-                        on_finish(result)
+                if finish is not None and not ends and left <= len(client.nthreads()):
+                    # ``finish`` once on every worker, queued (lower priority) behind the
+                    # last chunks: a worker hands over its partial as soon as it is free,
+                    # while the others still compute, instead of all at the end
+                    # (``client.run``). A worker that gets a chunk after its ``finish``, or
+                    # one restarted after a loss, leaves those chunks to the coordinator,
+                    # which merges them from their stored sketches: the same sum.
+                    ends = [client.submit(finish, workers=[w], allow_other_workers=True,
+                                          priority=-1, pure=False)
+                            for w in client.nthreads()]  # fmt: skip
+            if finish is not None and not ends:
+                ends = [client.submit(finish, workers=[w], allow_other_workers=True,
+                                      pure=False) for w in client.nthreads()]  # fmt: skip
+            for f in ends:
+                result = f.result()
+                if on_finish is not None:
+                    on_finish(result)
         finally:
             if self.client is None:
                 client.close()
