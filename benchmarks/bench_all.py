@@ -348,7 +348,7 @@ def main() -> None:
             runs = {str(k): partial(ensemble_wall, n, backend, k) for k in (1, 2)}
             res = median_alternating(runs, args.repeat)
             t1, t2 = res["1"], res["2"]
-            say(f"| {backend} | {t1:.2f} | {t2:.2f} | {100 * t1 / (2 * t2):.0f} % |")
+            say(f"| {backend} | {t1:.2f} | {t2:.2f} | {100 * t1 / (2 * t2):.1f} % |")
             print(lines[-1], file=sys.stderr, flush=True)
         local = statistics.median(ensemble(n, "local", 1, False, memory=False)["wall"]
                                   for _ in range(args.repeat))  # fmt: skip
