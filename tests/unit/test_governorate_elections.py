@@ -323,3 +323,26 @@ def test_district_base_incumbents_and_record_are_checked(minimal: dict[str, Any]
     assert msg.startswith("events.0.election.districts.0.record:")
     (msg,) = problems({"base": {"a": 1.5}})
     assert msg.startswith("events.0.election.districts.0.base.a:")
+
+
+def test_list_seats_split_only_where_a_list_is_joint() -> None:
+    """``split_list_seats`` equals the largest-remainder split of every row (the step's
+    earlier path), one-member lists included, on random lists with joint ones."""
+    from factions.dynamics.voting import hare_split
+    from factions.steps.governorates import split_list_seats
+
+    rng = np.random.default_rng(5)
+    b, g, n = 300, 6, 5
+    lists = rng.integers(0, n, size=(b, n))
+    lists = np.minimum(lists, np.arange(n)[None])  # a list is named by a member at or below
+    onehot = (lists[:, :, None] == np.arange(n)[None, None, :]).astype(np.float64)
+    shares = rng.dirichlet(np.ones(n), size=(b, g))
+    shares[rng.random((b, g, n)) < 0.1] = 0.0  # some members without votes
+    member = (shares[:, :, :, None] * onehot[:, None, :, :]).transpose(0, 1, 3, 2)
+    list_seats = rng.integers(0, 40, size=(b, g, n))
+    list_seats = np.where(member.sum(-1) > 0, list_seats, 0)
+    joint = onehot.sum(axis=1) >= 2
+    assert joint.any()  # joint lists to split
+    assert (~joint & (onehot.sum(axis=1) == 1)).any()  # and one-member lists
+    every_row = hare_split(member.reshape(-1, n), list_seats.reshape(-1)).reshape(b, g, n, n)
+    assert np.array_equal(split_list_seats(member, list_seats, joint), every_row)

@@ -51,10 +51,11 @@ from factions.scenario.schema import value_of
 from factions.steps.base import Context, Month, Step
 from factions.steps.standard import capabilities, contestants
 
-__all__ = ["GOVERNORATE_ELECTIONS", "GovernorateElection", "provincial_money"]
+__all__ = ["GOVERNORATE_ELECTIONS", "GovernorateElection", "provincial_money", "split_list_seats"]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
+BoolArray = NDArray[np.bool_]
 _T = TypeVar("_T", bound=np.generic)
 
 
@@ -173,7 +174,7 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
             proposer=np.where(out.proposer >= 0, idx[np.maximum(out.proposer, 0)], -1),
         )
         member = (shares[:, :, :, None] * onehot[:, None, :, :]).transpose(0, 1, 3, 2)
-        seats = hare_split(member.reshape(-1, n), full.seats.reshape(-1)).reshape(b, g, n, n)
+        seats = split_list_seats(member, full.seats, onehot.sum(axis=1) >= 2)
         seats_i = np.asarray(seats.sum(axis=2), dtype=np.int64)
         councils.append(
             (month.t, GovernorateElection(ev.id, ids, arr.actor_ids, shares, lists, full, seats_i))
@@ -196,6 +197,20 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
             res[..., k_money] = res[..., k_money] + after - before
         month = replace(month, state=replace(st, resources=res))
     return replace(month, elections=tuple(held), councils=tuple(councils))
+
+
+def split_list_seats(member: FloatArray, list_seats: IntArray, joint: BoolArray) -> IntArray:
+    """``(B, G, L, n)`` each list's seats split among its members by largest remainder
+    (:func:`hare_split`), given ``member`` ``(B, G, L, n)`` the members' votes per list,
+    ``list_seats`` ``(B, G, L)`` and ``joint`` ``(B, L)`` whether a list has two members or
+    more. A one-member list's seats go to that member (if it has votes), which is what the
+    split gives, so only joint lists are split: the same result without a sort per row."""
+    b, g, lists, _ = member.shape
+    whole = np.where(member > 0, list_seats[..., None], 0).astype(np.int64)
+    rows = np.broadcast_to(joint[:, None, :], (b, g, lists))
+    if rows.any():
+        whole[rows] = hare_split(member[rows], list_seats[rows])
+    return whole
 
 
 def _expand(a: NDArray[_T], idx: IntArray, n: int, fill: object) -> NDArray[_T]:
