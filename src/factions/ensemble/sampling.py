@@ -230,13 +230,15 @@ def _child(root: np.random.SeedSequence, b: int) -> np.random.SeedSequence:
 _M64 = np.uint64(0xFFFFFFFFFFFFFFFF)
 
 
-def _mix(x: NDArray[np.uint64], key: int) -> NDArray[np.uint64]:
-    """A 64-bit mixing function (SplitMix64's finalizer; Steele, Lea & Flood 2014)."""
+def _mix(x: NDArray[np.uint64], key: int | NDArray[np.uint64]) -> NDArray[np.uint64]:
+    """A 64-bit mixing function (SplitMix64's finalizer; Steele, Lea & Flood 2014); ``key``
+    an integer, or an array of keys already reduced to 64 bits, element-wise."""
+    k = np.uint64(key & 0xFFFFFFFFFFFFFFFF) if isinstance(key, int) else key
     with np.errstate(over="ignore"):
-        z = x + np.uint64(key & 0xFFFFFFFFFFFFFFFF) * np.uint64(0x9E3779B97F4A7C15)
+        z = x + k * np.uint64(0x9E3779B97F4A7C15)
         z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
         z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return z ^ (z >> np.uint64(31))
+        return np.asarray(z ^ (z >> np.uint64(31)))
 
 
 def _permute(i: NDArray[np.uint64], n: int, seed: int, dim: int) -> NDArray[np.uint64]:
@@ -282,7 +284,7 @@ def _permute_all(i: NDArray[np.uint64], n: int, seed: int, dims: int) -> NDArray
     def feistel(x: NDArray[np.uint64], k: NDArray[np.uint64]) -> NDArray[np.uint64]:
         left, right = x >> shift, x & mask
         for r in range(4):
-            left, right = right, left ^ (_mix_keyed(right, k[r]) & mask)
+            left, right = right, left ^ (_mix(right, k[r]) & mask)
         return (left << shift) | right
 
     x = np.broadcast_to(i.astype(np.uint64)[:, None], (len(i), dims))
@@ -293,15 +295,6 @@ def _permute_all(i: NDArray[np.uint64], n: int, seed: int, dims: int) -> NDArray
         out[rows, cols] = feistel(out[rows, cols], keys[:, cols])
         todo = out >= np.uint64(n)
     return out
-
-
-def _mix_keyed(x: NDArray[np.uint64], key: NDArray[np.uint64]) -> NDArray[np.uint64]:
-    """:func:`_mix` with an array of keys (already reduced to 64 bits), element-wise."""
-    with np.errstate(over="ignore"):
-        z = x + key * np.uint64(0x9E3779B97F4A7C15)
-        z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-        z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-        return np.asarray(z ^ (z >> np.uint64(31)))
 
 
 def apply_params(arr: ScenarioArrays, params: list[Param], values: FloatArray) -> Inputs:
