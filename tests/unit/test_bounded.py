@@ -15,12 +15,11 @@ from typing import Any
 import numpy as np
 import pytest
 import yaml
+from unit_helpers import Counterfactual, N, ensemble, idx
 
 from factions.calibration.store import structural
-from factions.dynamics.state import State, initial_state
+from factions.dynamics.state import State
 from factions.ensemble.sampling import (
-    apply_params,
-    change_values,
     coefficient_values,
     draw,
     uncertain_params,
@@ -32,7 +31,6 @@ from factions.simulate import Trajectory, simulate_batch
 from factions.steps import BOUNDED_SEQUENCE, Context, Month, Step
 from factions.steps.bounded import lending_shares
 
-N = 500
 Mutate = Callable[[dict[str, Any]], None]
 
 
@@ -45,31 +43,6 @@ def scenario(*mutations: Mutate, steps: tuple[str, ...] | None = None) -> Scenar
     for m in mutations:
         m(data)
     return parse_scenario(data)
-
-
-Counterfactual = Callable[[State, Scenario], State]
-
-
-def ensemble(
-    sc: Scenario,
-    n: int = N,
-    seed: int = 0,
-    counterfactual: Counterfactual | None = None,
-    model: str = "mean",
-) -> Trajectory:
-    """``n`` members of ``sc`` sampled as ``factions ensemble`` samples them; a
-    counterfactual changes every member's initial state, so members stay paired."""
-    arr = to_arrays(sc)
-    params = uncertain_params(sc, arr)
-    values = draw(params, n, seed)
-    state = initial_state(arr, inputs=apply_params(arr, params, values))
-    if counterfactual is not None:
-        state = counterfactual(state, sc)
-    return simulate_batch(
-        sc, model, rng=np.random.default_rng(seed), state=state,
-        values=change_values(sc, params, values),
-        coefficients=coefficient_values(params, values),
-    )  # fmt: skip
 
 
 def pools(sc: Scenario, n: int = N, seed: int = 0) -> np.ndarray:
@@ -114,10 +87,6 @@ def no_events(d: dict[str, Any]) -> None:
 
 def no_patronage(d: dict[str, Any]) -> None:
     d["dynamics"]["patronage"] = False
-
-
-def idx(sc: Scenario, actor: str) -> int:
-    return [a.id for a in sc.actors].index(actor)
 
 
 def armed(traj: Trajectory) -> np.ndarray:

@@ -6,19 +6,18 @@ samples them."""
 from __future__ import annotations
 
 import json
-from dataclasses import fields, replace
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
 import pytest
 import yaml
+from unit_helpers import N, changed, ensemble, idx
 
 from factions.calibration.store import structural
 from factions.dynamics.clashes import casualties, clash_hazard, evenness, pair_mask
 from factions.dynamics.state import State, initial_state
 from factions.ensemble.sampling import (
-    apply_params,
-    change_values,
     coefficient_values,
     draw,
     uncertain_params,
@@ -29,8 +28,6 @@ from factions.scenario.schema import CLASH_PRIORS, Scenario
 from factions.simulate import Trajectory, simulate_batch
 from factions.steps import BOUNDED_SEQUENCE, STEPS, Context, Month, Step
 from factions.steps.clashes import hazard
-
-N = 500
 
 
 def clash_sequence(elections: str = "governorate_elections") -> list[str]:
@@ -44,24 +41,6 @@ def scenario(steps: list[str] | None = None, **dynamics: Any) -> Scenario:
     data["dynamics"]["steps"] = steps if steps is not None else clash_sequence()
     data["dynamics"].update(dynamics)
     return parse_scenario(data)
-
-
-def ensemble(sc: Scenario, n: int = N, seed: int = 0, counterfactual: Any = None) -> Trajectory:
-    arr = to_arrays(sc)
-    params = uncertain_params(sc, arr)
-    values = draw(params, n, seed)
-    state = initial_state(arr, inputs=apply_params(arr, params, values))
-    if counterfactual is not None:
-        state = counterfactual(state, sc)
-    return simulate_batch(
-        sc, "mean", rng=np.random.default_rng(seed), state=state,
-        values=change_values(sc, params, values),
-        coefficients=coefficient_values(params, values),
-    )  # fmt: skip
-
-
-def idx(sc: Scenario, actor: str) -> int:
-    return [a.id for a in sc.actors].index(actor)
 
 
 def ever(traj: Trajectory, sc: Scenario, a: str, b: str) -> np.ndarray:
@@ -204,21 +183,6 @@ def sc_kind(month: Month, kind: str) -> int:
     return month.state.kinds.index(kind)
 
 
-def _changed(before: Month, after: Month) -> set[str]:
-    out = {
-        f"state.{f}" for f in ("x", "s", "ties", "patron", "belief")
-        if not np.array_equal(getattr(before.state, f), getattr(after.state, f))
-    }  # fmt: skip
-    for k, kind in enumerate(before.state.kinds):
-        if not np.array_equal(before.state.resources[..., k], after.state.resources[..., k]):
-            out.add(f"resources.{kind}")
-    for f in fields(Month):
-        skip = f.name in ("state", "t", "elections", "councils")
-        if not skip and not np.array_equal(getattr(before, f.name), getattr(after, f.name)):
-            out.add(f.name)
-    return out
-
-
 def test_the_clashes_step_writes_only_what_it_declares() -> None:
     sc = scenario(clash_base=0.5)
     seen: set[str] = set()
@@ -226,9 +190,9 @@ def test_the_clashes_step_writes_only_what_it_declares() -> None:
 
     def run(month: Month, ctx: Context) -> Month:
         out = step.run(month, ctx)
-        changed = _changed(month, out)
-        assert changed <= step.writes, changed
-        seen.update(changed)
+        diff = changed(month, out)
+        assert diff <= step.writes, diff
+        seen.update(diff)
         return out
 
     seq = [replace(step, run=run) if s == "clashes" else s for s in clash_sequence()]
