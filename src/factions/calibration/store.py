@@ -190,6 +190,15 @@ def structural(scenario: Scenario) -> list[Structural]:
 BOUNDED_STEPS = frozenset({"bounded_patronage", "forces", "kydd_beliefs", "bounded_alliances"})
 
 
+#: Each table of judgment priors and the steps whose coefficients it holds: a prior applies
+#: when the scenario runs one of them.
+_PRIOR_STEPS: tuple[tuple[dict[str, tuple[float, float, float]], frozenset[str]], ...] = (
+    (BOUNDED_PRIORS, BOUNDED_STEPS),
+    (CLASH_PRIORS, frozenset({"clashes"})),
+    (GOVERNORATE_PRIORS, frozenset({"governorate_elections"})),
+)
+
+
 def _default_prior(dyn: Dynamics, name: str, out: list[Structural]) -> None:
     """A bounded step's, the ``clashes`` step's or the ``governorate_elections`` step's vote
     model's coefficient: its judgment prior, when the scenario runs the step and keeps the
@@ -200,14 +209,12 @@ def _default_prior(dyn: Dynamics, name: str, out: list[Structural]) -> None:
     steps = set(dyn.steps or ())
     if getattr(dyn, name) != Dynamics.model_fields[name].default:
         return
-    if name in BOUNDED_PRIORS and BOUNDED_STEPS & steps:
-        value, low, high = BOUNDED_PRIORS[name]
-    elif name in CLASH_PRIORS and "clashes" in steps:
-        value, low, high = CLASH_PRIORS[name]
-    elif name in GOVERNORATE_PRIORS and "governorate_elections" in steps:
-        value, low, high = GOVERNORATE_PRIORS[name]
-    else:
+    prior = next(
+        (table[name] for table, uses in _PRIOR_STEPS if name in table and uses & steps), None
+    )
+    if prior is None:
         return
+    value, low, high = prior
     if any(s.name == name for s in out):
         return
     out.append(
