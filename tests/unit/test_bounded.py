@@ -498,14 +498,18 @@ def test_changing_the_engine_changes_an_election_answer() -> None:
     assert dawa_first(mean) - dawa_first(eum) > 0.05
 
 
+def answers(sc: Scenario, traj: Trajectory) -> dict[str, np.ndarray]:
+    """Per member, the code of every question's answer."""
+    from factions.forecast import BatchView, evaluate
+
+    view = BatchView(sc, to_arrays(sc), traj.x, traj.forecast[:, -1], traj)
+    return {q.id: np.asarray(evaluate(q, view).code, dtype=float) for q in sc.questions}
+
+
 def breaks(sc: Scenario, traj: Trajectory) -> np.ndarray:
     """Per member: does ``alliance-breaks`` resolve yes (the tie below 0 before the
     provincial elections)?"""
-    from factions.forecast import BatchView, evaluate
-
-    q = next(q for q in sc.questions if q.id == "alliance-breaks")
-    view = BatchView(sc, to_arrays(sc), traj.x, traj.forecast[:, -1], traj)
-    return evaluate(q, view).code
+    return answers(sc, traj)["alliance-breaks"]
 
 
 @pytest.fixture(scope="module")
@@ -616,14 +620,6 @@ def test_a_coupling_issue_that_does_not_exist_is_a_clear_error() -> None:
 
     with pytest.raises(ScenarioError, match=r"dynamics\.budget_issue: unknown issue"):
         simulate_batch(scenario(bad), "mean")
-
-
-def answers(sc: Scenario, traj: Trajectory) -> dict[str, np.ndarray]:
-    """Per member, the code of every question's answer."""
-    from factions.forecast import BatchView, evaluate
-
-    view = BatchView(sc, to_arrays(sc), traj.x, traj.forecast[:, -1], traj)
-    return {q.id: np.asarray(evaluate(q, view).code, dtype=float) for q in sc.questions}
 
 
 def test_changing_the_engine_changes_the_shipped_answers() -> None:
