@@ -75,8 +75,19 @@ def affinity(x: FloatArray, s: FloatArray) -> tuple[FloatArray, FloatArray]:
     and the total joint salience ``sum_d s_id s_jd`` (0 where the pair shares no issue).
     """
     joint = np.einsum("bid,bjd->bij", s, s)
-    dist = np.abs(x[:, :, None, :] - x[:, None, :, :])
-    num = np.einsum("bid,bjd,bijd->bij", s, s, dist)
+    # num = sum_d s_id s_jd |x_id - x_jd|, one issue at a time: the same products summed in
+    # the same order as ``einsum("bid,bjd,bijd->bij", s, s, dist)``, without the
+    # (B, n, n, D) distance tensor.
+    b, n, issues = s.shape
+    num = np.zeros((b, n, n))
+    dist = np.empty((b, n, n))
+    term = np.empty((b, n, n))
+    for d in range(issues):
+        np.subtract(x[:, :, None, d], x[:, None, :, d], out=dist)
+        np.abs(dist, out=dist)
+        np.multiply(s[:, :, None, d], s[:, None, :, d], out=term)
+        term *= dist
+        num += term
     with np.errstate(invalid="ignore", divide="ignore"):
         aff = np.where(joint > 0, 1.0 - num / joint, 0.5)
     return np.asarray(aff), np.asarray(joint)
@@ -167,11 +178,22 @@ def common_threat(ties: FloatArray, armed: FloatArray) -> FloatArray:
     """
     h = np.maximum(-ties, 0.0)
     c = np.maximum(armed, 0.0)
-    pair = c[:, :, None, None] + c[:, None, :, None] + c[:, None, None, :]  # (B, i, j, k)
-    share = np.divide(
-        np.broadcast_to(c[:, None, None, :], pair.shape), pair,
-        out=np.zeros(pair.shape), where=pair > 0,
-    )  # fmt: skip
-    e = np.einsum("bik,bjk,bijk->bij", h, h, share)
     n = ties.shape[-1]
-    return np.asarray(e * (1.0 - np.eye(n))[None])
+    # One third party k at a time, (B, i, j) each: the same products summed in the same
+    # order as ``einsum("bik,bjk,bijk->bij", h, h, share)`` over the (B, i, j, k) share
+    # tensor, at a quarter of the cost.
+    both = c[:, :, None] + c[:, None, :]  # C_i + C_j
+    e = np.zeros(ties.shape)
+    pair = np.empty(ties.shape)
+    share = np.empty(ties.shape)
+    term = np.empty(ties.shape)
+    for k in range(n):
+        c_k = c[:, k, None, None]
+        np.add(both, c_k, out=pair)
+        share.fill(0.0)
+        np.divide(c_k, pair, out=share, where=pair > 0)
+        np.multiply(h[:, :, None, k], h[:, None, :, k], out=term)
+        term *= share
+        e += term
+    e *= 1.0 - np.eye(n)
+    return e
