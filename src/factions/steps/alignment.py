@@ -23,13 +23,50 @@ recorded (``lean:A:B`` series) and does not yet feed back into ties.
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import numpy as np
 
-from factions.steps.base import Context, FloatArray, Month, Step
+from factions.steps.base import BoolArray, Context, FloatArray, Month, Step
 from factions.steps.bounded import _weights
 
 __all__ = ["ALIGNMENT", "lean"]
+
+
+def _shared_issues(mask: BoolArray) -> FloatArray:
+    """``(D, B, i, k)`` 1 where both ``i`` and ``k`` hold a stance on the issue, else 0."""
+    both = mask[:, :, None, :] & mask[:, None, :, :]
+    return np.ascontiguousarray(np.moveaxis(both, -1, 0), dtype=np.float64)
+
+
+def _distance(x: FloatArray, s: FloatArray, shared: FloatArray) -> FloatArray:
+    """``(B, i, k)`` ``dist_ik = sum_d w_ikd |x_id - x_kd| / sum_d w_ikd``, with
+    ``w_ikd = s_id`` on the issues both hold a stance on.
+
+    One issue at a time over ``(B, n, n)`` arrays; with fewer than 8 issues the sums add
+    the issues in order, as ``.sum(-1)`` over a ``(B, n, n, D)`` tensor does (bit-identical);
+    with more, that tensor's sum (pairwise) is taken.
+    """
+    issues = s.shape[-1]
+    weights, terms = [], []
+    for d in range(issues):
+        w = s[:, :, None, d] * shared[d]
+        gap = np.abs(x[:, :, None, d] - x[:, None, :, d])
+        gap *= w
+        weights.append(w)
+        terms.append(gap)
+    if issues < 8:
+        num, den = terms[0], weights[0].copy()
+        for d in range(1, issues):
+            num += terms[d]
+            den += weights[d]
+    else:
+        num, den = np.stack(terms, -1).sum(-1), np.stack(weights, -1).sum(-1)
+    return np.asarray(num / np.maximum(den, 1e-9))
+
+
+def _prepare(month: Month, ctx: Context) -> dict[str, Any]:
+    return {"shared_issues": _shared_issues(ctx.mask)}  # depends on the scenario only
 
 
 def lean(month: Month, ctx: Context) -> FloatArray:
@@ -45,14 +82,14 @@ def lean(month: Month, ctx: Context) -> FloatArray:
     sec = cover / np.maximum(own[:, :, None] + raw[:, :, None], 1e-9)
     votes = cap[..., 1]
     elec = votes / np.maximum(votes.sum(axis=1, keepdims=True), 1e-9)
-    gap = np.abs(st.x[:, :, None, :] - st.x[:, None, :, :])  # (B, i, k, D)
-    shared = (ctx.mask[:, :, None, :] & ctx.mask[:, None, :, :]).astype(np.float64)
-    w = st.s[:, :, None, :] * shared
-    dist = (w * gap).sum(-1) / np.maximum(w.sum(-1), 1e-9)
+    shared = ctx.extra.get("shared_issues")
+    if shared is None:
+        shared = _shared_issues(ctx.mask)
+    dist = _distance(st.x, st.s, shared)
     bond = np.maximum(np.maximum(st.ties, st.patron.transpose(0, 2, 1)), 0.0)
     trust = 1.0 - st.belief
     u = bond * trust * (sec + elec[:, None, :]) - dist
-    u = np.where(np.eye(n, dtype=bool)[None], -np.inf, u)
+    u[:, np.arange(n), np.arange(n)] = -np.inf
     tau = ctx.dynamics.alignment_scale
     top = np.maximum(u.max(axis=2, keepdims=True), 0.0)
     e = np.exp((u - top) / tau)
@@ -71,4 +108,5 @@ ALIGNMENT = Step(
     frozenset({"lean"}),
     "whom each actor leans on: a logit over partners' security, electoral value and policy "
     "distance (steps/alignment.py)",
+    prepare=_prepare,
 )  # fmt: skip
