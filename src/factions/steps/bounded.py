@@ -107,10 +107,20 @@ def protection(
     return np.asarray(np.clip((patron * share).max(axis=1), 0.0, 1.0))
 
 
+def _contest(
+    month: Month, foreign: BoolArray, k_arm: int
+) -> tuple[FloatArray, FloatArray, FloatArray]:
+    """``(w, raw, pi)``: the contest weights ``(B, n, n)``, the threat before protection
+    and the protectors' cover ``(B, n)``."""
+    w = _weights(month)
+    raw = np.einsum("bij,bj->bi", w, month.capability[..., 2])
+    pi = protection(month.state.patron, month.state.resources[..., k_arm], raw, foreign)
+    return w, raw, pi
+
+
 def contest_threat(month: Month, foreign: BoolArray, k_arm: int) -> FloatArray:
     """``(B, n)`` the threat each actor feels after its protectors' cover."""
-    raw = np.einsum("bij,bj->bi", _weights(month), month.capability[..., 2])
-    pi = protection(month.state.patron, month.state.resources[..., k_arm], raw, foreign)
+    _, raw, pi = _contest(month, foreign, k_arm)
     return np.asarray((1.0 - pi) * raw)
 
 
@@ -127,16 +137,20 @@ def best_response_slope(stake: FloatArray, threat: FloatArray) -> FloatArray:
     return np.asarray(np.where(threat < stake, slope, 0.0))
 
 
-def race_parts(month: Month, ctx: Context) -> FloatArray:
+def race_parts(
+    month: Month,
+    ctx: Context,
+    contest: tuple[FloatArray, FloatArray, FloatArray] | None = None,
+) -> FloatArray:
     """``(B, n, n, 3)`` the three factors of a pair's mutual best-response slope
     ``s_ij s_ji``: the stakes' slopes ``BR'_i BR'_j`` (clipped at 0 where a target sits at
-    0 or at the pool), the cover ``(1 - pi_i)(1 - pi_j)`` and the beliefs ``w_ij w_ji``."""
+    0 or at the pool), the cover ``(1 - pi_i)(1 - pi_j)`` and the beliefs ``w_ij w_ji``.
+    ``contest`` is ``_contest``'s ``(w, raw, pi)`` for this month where already computed."""
     st = month.state
-    k_arm = st.kinds.index("armed_strength")
-    foreign = _foreign(ctx)
-    w = _weights(month)
-    raw = np.einsum("bij,bj->bi", w, month.capability[..., 2])
-    cover = 1.0 - protection(st.patron, st.resources[..., k_arm], raw, foreign)
+    if contest is None:
+        contest = _contest(month, _foreign(ctx), st.kinds.index("armed_strength"))
+    w, raw, pi = contest
+    cover = 1.0 - pi
     threat = cover * raw
     pool, stake, offset = ctx.extra["pool"], ctx.extra["stake"], ctx.extra["offset"]
     free = offset + best_response(stake, threat)
@@ -250,7 +264,8 @@ def _forces(month: Month, ctx: Context) -> Month:
     armed = st.resources[..., k_arm]
     money = st.resources[..., k_money]
     pool, stake, offset = ctx.extra["pool"], ctx.extra["stake"], ctx.extra["offset"]
-    threat = contest_threat(month, _foreign(ctx), k_arm)
+    contest = _contest(month, _foreign(ctx), k_arm)
+    threat = np.asarray((1.0 - contest[2]) * contest[1])  # contest_threat
     target = np.clip(offset + best_response(stake, threat), 0.0, pool)
     attrition, rate = ctx.coef("attrition"), ctx.coef("recruit_rate")
     base = (1.0 - attrition) * armed
@@ -268,7 +283,7 @@ def _forces(month: Month, ctx: Context) -> Month:
     res = st.resources.copy()
     res[..., k_arm] = new
     planned = (month.planned if month.planned is not None else 0.0) + (new - armed)
-    month = replace(month, race=race_parts(month, ctx))
+    month = replace(month, race=race_parts(month, ctx, contest))
     return replace(
         month,
         state=replace(st, resources=res),
