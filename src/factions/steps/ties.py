@@ -53,12 +53,12 @@ def pulls(
     compromise at the start)."""
     st = month.state
     s = np.where(ctx.mask, st.s, 0.0)
-    aff, joint = alliances.affinity(st.x, s)
+    aff, _ = alliances.affinity(st.x, s)
     c = month.capability
     susp = 0.5 * (st.belief + st.belief.transpose(0, 2, 1))
     g = alliances.grievance(ideal, s, c[..., 0], month.forecast, reference)
     return {
-        "aff": np.where(joint > 0, aff, 0.5),
+        "aff": aff,  # 0.5 where the pair shares no issue (affinity's own fallback)
         "bal": alliances.balance_pull(st.ties, c[..., 0]),
         "threat": alliances.common_threat(st.ties, c[..., 2]),
         "susp": susp,
