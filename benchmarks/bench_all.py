@@ -15,13 +15,23 @@ What it measures (each ensemble and CLI figure in a fresh Python process):
   median of ``--repeat``;
 - CLI start-up: ``factions --version`` and ``factions scenarios``, and a whole
   ``factions run iraq-2008`` (median of 5, wall and CPU time);
-- ensembles of iraq-2008 (model ``mean``) from 1,000 to ``--max-members`` members:
-  wall time, members per second, the peak resident memory of the whole process tree
+- ensembles of iraq-2008 (model ``mean``) from 1,000 to ``--max-members`` members (up
+  to 100,000 with ``local`` and with ``processes`` and ``dask`` on 2 workers, then
+  ``processes`` on 2 workers; ten million without the series): wall time, members per
+  second, CPU time, the peak resident memory of the whole process tree
   (coordinator and workers, sampled every 50 ms) and the disk used;
 - 2-worker efficiency ``t(1 worker) / (2 t(2 workers))`` at 20,000 members for the
   ``processes`` and ``dask`` backends, end to end (process start, sampling, chunks,
   aggregation), the 1- and 2-worker runs alternating, median of ``--repeat``;
-- sensitivity (PRCC, 1,000 members) end to end through the CLI.
+- sensitivity (PRCC, 1,000 members) end to end through the CLI;
+- the other benchmark scripts of this folder, each run once in a fresh process and its
+  Markdown output included as it printed it: ``bench_steps.py`` (where a chunk of the shipped
+  scenario spends its time), ``bench_bounded.py`` (ten years of the bounded steps),
+  ``bench_smp_kernels.py`` (NumPy against the fused Numba kernels), ``bench_backtest.py``
+  and ``bench_calibrate.py``.
+
+With ``--write``, the page's hand-written part (from the line ``## Reading these figures``
+on) is kept as it is; everything above it is replaced.
 """
 
 from __future__ import annotations
@@ -252,6 +262,49 @@ def free_cores(seconds: float = 2.0) -> float:
     return sum(got) / seconds
 
 
+# --- the other scripts -------------------------------------------------------------------
+
+#: (``--skip`` key, section title, the script and its arguments)
+SCRIPTS = (
+    ("steps", "Where a chunk of iraq-2008 spends its time", ["bench_steps.py", "--repeat", "5"]),
+    ("bounded", "Bounded steps over ten years", ["bench_bounded.py"]),
+    ("kernels", "SMP: NumPy against the fused Numba kernels",
+     ["bench_smp_kernels.py", "--repeat", "5"]),
+    ("backtest", "Backtest", ["bench_backtest.py", "--repeat", "3"]),
+    ("calibration", "Calibration", ["bench_calibrate.py", "--repeat", "1"]),
+)  # fmt: skip
+#: Where the hand-written part of docs/benchmarks.md starts (kept by ``--write``).
+HAND_WRITTEN = "## Reading these figures"
+
+
+def script(args: list[str]) -> str:
+    """Run a benchmark script of this folder in a fresh process; its stdout, with its
+    Markdown headings one level lower (they sit under this page's sections), plain lines as
+    list items, and a blank line wherever a table, a list and a paragraph meet."""
+    out = subprocess.run([sys.executable, str(Path(__file__).parent / args[0]), *args[1:]],
+                         capture_output=True, text=True, check=True, cwd=ROOT).stdout  # fmt: skip
+    lines: list[str] = []
+    last = ""
+    for line in out.strip().splitlines():
+        line = line.rstrip()
+        if not line:
+            kind = ""
+        elif line.startswith("#"):
+            line, kind = "##" + line, "heading"
+        elif line.startswith("|"):
+            kind = "table"
+        elif line.startswith("Machine"):
+            kind = "machine"
+        else:
+            line, kind = (line if line.startswith("- ") else "- " + line), "list"
+        if kind and last and kind != last:
+            lines.append("")
+        if kind or (lines and lines[-1]):
+            lines.append(line)
+        last = kind
+    return "\n".join(lines)
+
+
 # --- the page ----------------------------------------------------------------------------
 
 
@@ -261,7 +314,8 @@ def main() -> None:
     parser.add_argument("--max-members", type=int, default=1_000_000)
     parser.add_argument("--efficiency-members", type=int, default=20_000)
     parser.add_argument("--skip", default="", help="Comma-separated: engines,cli,scale,"
-                        "efficiency,sensitivity")  # fmt: skip
+                        "efficiency,sensitivity,steps,bounded,kernels,backtest,"
+                        "calibration")  # fmt: skip
     parser.add_argument("--write", type=Path, help="Write the Markdown here.")
     args = parser.parse_args()
     skip = set(filter(None, args.skip.split(",")))
@@ -319,7 +373,7 @@ def main() -> None:
             sizes.append(n)
             n *= 10
         for n in sizes:
-            configs = [("local", 1, True), ("processes", 2, True)]
+            configs = [("local", 1, True), ("processes", 2, True), ("dask", 2, True)]
             if n >= 1_000_000:
                 configs = [("processes", 2, True)]
             if n >= 10_000_000:
@@ -373,12 +427,25 @@ def main() -> None:
             f"{r['wall']:.1f} s, peak {r['peak_mb']:.0f} MB.")  # fmt: skip
         say("")
 
+    for key, title, script_args in SCRIPTS:
+        if key in skip:
+            continue
+        say(f"## {title}")
+        say("")
+        say(f"`.venv/bin/python benchmarks/{' '.join(script_args)}`, in a fresh process, "
+            "its output as it printed it:")  # fmt: skip
+        say("")
+        say(script(script_args))
+        say("")
+        print(f"{title}: done", file=sys.stderr, flush=True)
+
     head = [
         "# Benchmarks",
         "",
-        "Generated by `benchmarks/bench_all.py` (do not edit the figures by hand; run it "
-        "again on your machine: `.venv/bin/python benchmarks/bench_all.py --write "
-        "docs/benchmarks.md`).",
+        "Generated by `benchmarks/bench_all.py` in one run (do not edit the figures by hand; "
+        "run it again on your machine: `.venv/bin/python benchmarks/bench_all.py --write "
+        'docs/benchmarks.md`). Only the last part, from "Reading these figures" on, is '
+        "written by hand.",
         "",
         f"Machine: {m['cpu']}, {m['cores']} logical CPUs, {m['memory']} memory, "
         f"{m['system']}, Python {m['python']}, NumPy {m['numpy']}. Started {started} UTC. "
@@ -387,7 +454,12 @@ def main() -> None:
     ]
     text = "\n".join(head + lines)
     if args.write:
-        args.write.write_text(text, "utf-8")
+        kept = ""
+        if args.write.exists():
+            page = args.write.read_text("utf-8")
+            at = page.find(HAND_WRITTEN)
+            kept = page[at:] if at >= 0 else ""
+        args.write.write_text(text.rstrip("\n") + "\n\n" + kept, "utf-8")
     print(text)
 
 
