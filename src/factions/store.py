@@ -113,10 +113,14 @@ def write_json_atomic(path: Path, data: Any) -> None:
 
 
 def write_parquet_atomic(path: Path, columns: dict[str, Any]) -> PartRecord:
-    """Write columns as a zstd Parquet file via a temporary file and a rename."""
+    """Write columns as a zstd Parquet file via a temporary file and a rename.
+
+    Without dictionary encoding: the columns are floats that rarely repeat exactly, so the
+    dictionary pages cost time to build and read and made the files larger, not smaller
+    (``benchmarks/bench_steps.py`` compares the two on a chunk of iraq-2008)."""
     table = pa.table(columns)
     with atomic_path(path) as tmp:
-        pq.write_table(table, tmp, compression="zstd")
+        pq.write_table(table, tmp, compression="zstd", use_dictionary=False)
         record = file_record(tmp)
     return {**record, "name": path.name}
 
