@@ -271,3 +271,19 @@ def test_every_engine_runs_the_political_loop() -> None:
         assert r.trajectory is not None
         assert np.all(np.isfinite(r.trajectory.resources))
         assert np.all((r.positions >= 0) & (r.positions <= 100))
+
+
+def test_check_finite_names_the_first_month_and_passes_huge_finite_values() -> None:
+    from factions.errors import ScenarioError
+    from factions.simulate import _check_finite
+
+    s = load_scenario("iraq-2008")
+    dates = month_dates(dt.date(2008, 1, 1), dt.date(2008, 5, 1))
+    a = np.ones((3, len(dates), 2, 2))
+    huge = np.full_like(a, 1e308)  # its sum overflows; every value is finite
+    _check_finite([a, huge], dates, s)
+    for bad in (np.nan, np.inf, -np.inf):
+        b = a.copy()
+        b[1, 3, 0, 1], b[2, 4, 1, 1] = bad, bad
+        with pytest.raises(ScenarioError, match=f"month 3 \\({dates[3].isoformat()}\\)"):
+            _check_finite([huge, b], dates, s)
