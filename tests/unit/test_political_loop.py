@@ -287,3 +287,14 @@ def test_check_finite_names_the_first_month_and_passes_huge_finite_values() -> N
         b[1, 3, 0, 1], b[2, 4, 1, 1] = bad, bad
         with pytest.raises(ScenarioError, match=f"month 3 \\({dates[3].isoformat()}\\)"):
             _check_finite([huge, b], dates, s)
+
+
+def test_components_equal_the_closure_by_integer_path_counts() -> None:
+    rng = np.random.default_rng(4)
+    for n in (1, 3, 8, 16):
+        adj = rng.random((200, n, n)) < 1.5 / n
+        adj = adj | adj.transpose(0, 2, 1)
+        reach = adj | np.eye(n, dtype=bool)[None]
+        for _ in range(n):  # the closure, one step at a time
+            reach = reach | (np.einsum("bij,bjk->bik", reach.astype(int), adj.astype(int)) > 0)
+        np.testing.assert_array_equal(components(adj), np.argmax(reach, axis=2))
