@@ -8,9 +8,9 @@ Run: ``.venv/bin/python benchmarks/bench_steps.py [--members 500] [--repeat 5]``
   of ``--repeat`` runs, with the whole chunk's time;
 - the Latin hypercube's keyed permutation for all inputs in one pass (``_permute_all``)
   against one pass per input (``_permute``), for a chunk of the design of a million members;
-- the governorate step's split of each list's seats among its members only where a list is
-  joint (``split_list_seats``) against the largest-remainder split of every row
-  (``hare_split``), on the shapes of iraq-2008 (14 councils, 8 actors).
+- the governorate step's seats per contestant: its list's seats, split among its members
+  only where a list is joint (``actor_seats``), against the largest-remainder split of every
+  row of lists x members (``hare_split``), on the shapes of iraq-2008 (14 councils, 8 actors).
 
 Both comparisons give the same values (tests/ensemble/test_sampling.py,
 tests/unit/test_governorate_elections.py); only the time differs.
@@ -43,7 +43,7 @@ from factions.ensemble.sampling import (
 from factions.scenario.arrays import to_arrays
 from factions.simulate import simulate_batch
 from factions.steps import Context, Month, Step, resolve
-from factions.steps.governorates import split_list_seats
+from factions.steps.governorates import actor_seats
 
 
 def median_time(fn: Callable[[], object], repeat: int) -> float:
@@ -117,10 +117,12 @@ def comparisons(repeat: int) -> None:
     shares = rng.dirichlet(np.ones(n), size=(b, g))
     member = (shares[:, :, :, None] * onehot[:, None, :, :]).transpose(0, 1, 3, 2)
     seats = np.where(member.sum(-1) > 0, rng.integers(1, 40, size=(b, g, n)), 0)
-    joint = onehot.sum(axis=1) >= 2
-    one = median_time(lambda: split_list_seats(member, seats, joint), repeat)
-    per = median_time(lambda: hare_split(member.reshape(-1, n), seats.reshape(-1)), repeat)
-    print(f"| list seats split, {b} members x {g} councils x {n} lists | {1e3 * one:.1f} ms | "
+    one = median_time(lambda: actor_seats(shares, lists, seats), repeat)
+    per = median_time(
+        lambda: hare_split(member.reshape(-1, n), seats.reshape(-1)).reshape(b, g, n, n).sum(2),
+        repeat,
+    )
+    print(f"| seats per contestant, {b} members x {g} councils x {n} lists | {1e3 * one:.1f} ms | "
           f"{1e3 * per:.1f} ms | {per / one:.1f}x |")  # fmt: skip
     print()
 

@@ -356,6 +356,9 @@ def _check_finite(arrays: list[FloatArray], dates: list[dt.date], scenario: Scen
     """
     ok = np.ones(len(dates), dtype=bool)
     for a in arrays:
+        with np.errstate(over="ignore", invalid="ignore"):
+            if np.isfinite(a.sum()):  # a NaN or infinity in ``a`` would be in its sum
+                continue
         ok &= np.isfinite(a).reshape(a.shape[0], a.shape[1], -1).all(axis=(0, 2))
     if not ok.all():
         t = int(np.argmin(ok))
@@ -617,21 +620,18 @@ def simulate_batch(
     def stack(name: str) -> Any:
         return np.stack(rec[name], axis=1)
 
-    _check_finite(
-        [stack(k) for k in ("forecast", "x", "resources", "capability", "ties", "belief")],
-        dates,
-        scenario,
-    )
+    checked = {k: stack(k) for k in ("forecast", "x", "resources", "capability", "ties", "belief")}
+    _check_finite(list(checked.values()), dates, scenario)
 
     return Trajectory(
         dates=dates,
         kinds=state.kinds,
-        x=stack("x"),
-        forecast=stack("forecast"),
-        resources=stack("resources"),
-        capability=stack("capability"),
-        ties=stack("ties"),
-        belief=stack("belief"),
+        x=checked["x"],
+        forecast=checked["forecast"],
+        resources=checked["resources"],
+        capability=checked["capability"],
+        ties=checked["ties"],
+        belief=checked["belief"],
         growth=stack("growth"),
         rivals=stack("rivals"),
         elections=elections,

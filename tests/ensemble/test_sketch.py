@@ -35,6 +35,44 @@ def test_buckets_are_monotone_and_within_the_relative_error() -> None:
     assert bucket_values(bucket_keys(np.array([np.inf, -np.inf]))).tolist() == [np.inf, -np.inf]
 
 
+def test_bucket_keys_in_place_equal_the_formula() -> None:
+    rng = np.random.default_rng(2)
+    mags = 10.0 ** rng.uniform(-12, 300, 100_000)
+    x = np.concatenate([mags, -mags, [0.0, -0.0, ZERO, -ZERO, np.inf, -np.inf, 5e-324]])
+    with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
+        k = np.ceil(
+            (np.log(np.maximum(np.abs(x), ZERO)) - np.log(ZERO)) / np.log((1 + ALPHA) / (1 - ALPHA))
+        )
+    k = np.where(np.abs(x) <= ZERO, 0.0, np.clip(k, 1, 2**20 - 1))
+    np.testing.assert_array_equal(bucket_keys(x), (np.sign(x) * k).astype(np.int64))
+
+
+def _packed_unique(values: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The sketch's keys and counts as first written: one np.unique over every value."""
+    names = list(values)
+    flat = np.concatenate([np.asarray(values[n], dtype=np.float64).ravel() for n in names])
+    target = np.repeat(np.arange(len(names)), [np.size(values[n]) for n in names])
+    ok = ~np.isnan(flat)
+    packed = target[ok] * 2**21 + bucket_keys(flat[ok]) + 2**20
+    return np.unique(packed, return_counts=True)
+
+
+@pytest.mark.parametrize("sizes", [[300] * 5, [300, 1, 40, 300], [0, 0], [7]])
+@pytest.mark.parametrize("nan", [0.0, 0.2, 1.0])
+def test_build_sorts_per_target_as_one_unique_would(sizes: list[int], nan: float) -> None:
+    rng = np.random.default_rng(len(sizes))
+    values = {}
+    for i, m in enumerate(sizes):  # repeats, zeros, both signs, huge values, NaN
+        x = rng.choice([0.0, 1.5, -2.0, 1e-7, 1e300, -np.inf, -0.0], m)
+        x = np.where(rng.random(m) < 0.5, rng.normal(0, 10 ** (i % 4), m), x)
+        values[f"t{i}"] = np.where(rng.random(m) < nan, np.nan, x)
+    s = ChunkSketch.build(values, {})
+    keys, counts = _packed_unique(values)
+    np.testing.assert_array_equal(s.keys, keys)
+    np.testing.assert_array_equal(s.counts, counts)
+    assert s.keys.dtype == s.counts.dtype == np.int64
+
+
 def test_sketch_round_trips_and_merges_in_any_order() -> None:
     rng = np.random.default_rng(1)
     sketches = [

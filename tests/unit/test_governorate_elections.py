@@ -346,3 +346,25 @@ def test_list_seats_split_only_where_a_list_is_joint() -> None:
     assert (~joint & (onehot.sum(axis=1) == 1)).any()  # and one-member lists
     every_row = hare_split(member.reshape(-1, n), list_seats.reshape(-1)).reshape(b, g, n, n)
     assert np.array_equal(split_list_seats(member, list_seats, joint), every_row)
+
+
+def test_actor_seats_are_the_list_split_summed_over_lists() -> None:
+    """``actor_seats`` equals ``split_list_seats`` summed over lists, with one-member and
+    joint lists, members without votes, and ensemble members with two joint lists."""
+    from factions.steps.governorates import actor_seats, split_list_seats
+
+    rng = np.random.default_rng(6)
+    b, g, n = 400, 5, 6
+    lists = np.minimum(rng.integers(0, n, size=(b, n)), np.arange(n)[None])
+    lists[rng.random(b) < 0.3] = np.arange(n)  # some members where all run alone
+    lists[0] = [0, 0, 2, 2, 4, 5]  # two joint lists
+    onehot = (lists[:, :, None] == np.arange(n)[None, None, :]).astype(np.float64)
+    shares = rng.dirichlet(np.ones(n), size=(b, g))
+    shares[rng.random((b, g, n)) < 0.15] = 0.0
+    member = (shares[:, :, :, None] * onehot[:, None, :, :]).transpose(0, 1, 3, 2)
+    list_seats = np.where(member.sum(-1) > 0, rng.integers(0, 40, size=(b, g, n)), 0)
+    whole = split_list_seats(member, list_seats, onehot.sum(axis=1) >= 2)
+    got = actor_seats(shares, lists, list_seats)
+    assert got.dtype == np.int64
+    np.testing.assert_array_equal(got, whole.sum(axis=2))
+    assert (got[0, :, :4] > 0).any()

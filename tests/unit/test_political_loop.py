@@ -271,3 +271,30 @@ def test_every_engine_runs_the_political_loop() -> None:
         assert r.trajectory is not None
         assert np.all(np.isfinite(r.trajectory.resources))
         assert np.all((r.positions >= 0) & (r.positions <= 100))
+
+
+def test_check_finite_names_the_first_month_and_passes_huge_finite_values() -> None:
+    from factions.errors import ScenarioError
+    from factions.simulate import _check_finite
+
+    s = load_scenario("iraq-2008")
+    dates = month_dates(dt.date(2008, 1, 1), dt.date(2008, 5, 1))
+    a = np.ones((3, len(dates), 2, 2))
+    huge = np.full_like(a, 1e308)  # its sum overflows; every value is finite
+    _check_finite([a, huge], dates, s)
+    for bad in (np.nan, np.inf, -np.inf):
+        b = a.copy()
+        b[1, 3, 0, 1], b[2, 4, 1, 1] = bad, bad
+        with pytest.raises(ScenarioError, match=f"month 3 \\({dates[3].isoformat()}\\)"):
+            _check_finite([huge, b], dates, s)
+
+
+def test_components_equal_the_closure_by_integer_path_counts() -> None:
+    rng = np.random.default_rng(4)
+    for n in (1, 3, 8, 16):
+        adj = rng.random((200, n, n)) < 1.5 / n
+        adj = adj | adj.transpose(0, 2, 1)
+        reach = adj | np.eye(n, dtype=bool)[None]
+        for _ in range(n):  # the closure, one step at a time
+            reach = reach | (np.einsum("bij,bjk->bik", reach.astype(int), adj.astype(int)) > 0)
+        np.testing.assert_array_equal(components(adj), np.argmax(reach, axis=2))

@@ -269,26 +269,46 @@ def _form(
     masks: BoolArray,
     formation: str,
 ) -> tuple[IntArray, BoolArray]:
-    """The government per row: the index of its bit mask, and whether one was found."""
-    player = w > 0  # (R, n)
-    member = masks[None] & player[:, None, :]  # (R, K, n) players only
-    valid = (masks[None] == member).all(-1)  # coalitions of players only
-    wt = np.einsum("rkn,rn->rk", member.astype(np.float64), w)
-    win = (wt >= quota[:, None]) & valid & ok[:, None]
+    """The government per row: the index of its bit mask, and whether one was found.
+
+    Every quantity is a ``(K, R)`` array (coalitions x rows) built list by list, never an
+    ``(R, K, n)`` one: a coalition's weight and end positions are those of its mask without
+    its highest list, updated by that list (masks ``2^j .. 2^(j+1) - 1`` extend masks
+    ``0 .. 2^j - 1`` by list ``j``); the masks with list ``j`` and those without it are the
+    two halves of a ``(K / 2^(j+1), 2, 2^j, R)`` view. A coalition with a non-player (a list
+    without seats) is never a candidate, so these need to be right only where a mask's lists
+    are all players. Weights are whole seats, so every sum is exact in any order.
+    """
+    r, n = w.shape
+    k = masks.shape[0]
+    wc, pc, player = w.T.copy(), pos.T.copy(), (w > 0).T.copy()  # (n, R) each
+    held = (np.int64(1) << np.arange(n, dtype=np.int64)) @ player  # each row's players
+    valid = (np.arange(k, dtype=np.int64)[:, None] & ~held[None, :]) == 0  # players only
+    wt = np.zeros((k, r))
+    for j in range(n):
+        np.add(wt[: 1 << j], wc[j], out=wt[1 << j : 2 << j])
+    cand = (wt >= quota) & valid & ok
     if formation == "mcw":
-        lo = np.where(member, pos[:, None, :], np.inf).min(-1)
-        hi = np.where(member, pos[:, None, :], -np.inf).max(-1)
-        inside = (pos[:, None, :] > lo[..., None]) & (pos[:, None, :] < hi[..., None])
-        connected = ~(inside & player[:, None, :] & ~member).any(-1)
-        # Axelrod: connected, winning, and losing if either end member leaves.
-        is_lo = member & (pos[:, None, :] == lo[..., None])
-        is_hi = member & (pos[:, None, :] == hi[..., None])
-        w_lo = np.where(is_lo, w[:, None, :], 0.0).sum(-1)
-        w_hi = np.where(is_hi, w[:, None, :], 0.0).sum(-1)
-        cand = win & connected & (wt - w_lo < quota[:, None]) & (wt - w_hi < quota[:, None])
+        lo, hi = np.empty((k, r)), np.empty((k, r))
+        lo[0], hi[0] = np.inf, -np.inf
+        for j in range(n):
+            np.minimum(lo[: 1 << j], pc[j], out=lo[1 << j : 2 << j])
+            np.maximum(hi[: 1 << j], pc[j], out=hi[1 << j : 2 << j])
+        # Axelrod: connected (no player outside it lies strictly between its ends),
+        # winning, and losing if either end member leaves.
+        w_lo, w_hi = np.zeros((k, r)), np.zeros((k, r))
+        pp = np.where(player, pc, np.nan)  # a non-player lies between no ends
+        for j in range(n):
+            split = (k >> (j + 1), 2, 1 << j, r)
+            lo2, hi2, c2 = lo.reshape(split), hi.reshape(split), cand.reshape(split)
+            c2[:, 0] &= ~((pp[j] > lo2[:, 0]) & (pp[j] < hi2[:, 0]))
+            np.add(w_lo.reshape(split)[:, 1], wc[j], out=w_lo.reshape(split)[:, 1],
+                   where=pc[j] == lo2[:, 1])  # fmt: skip
+            np.add(w_hi.reshape(split)[:, 1], wc[j], out=w_hi.reshape(split)[:, 1],
+                   where=pc[j] == hi2[:, 1])  # fmt: skip
+        cand &= (wt - w_lo < quota) & (wt - w_hi < quota)
     else:
-        has = np.take_along_axis(member, prop[:, None, None].repeat(masks.shape[0], 1), -1)
-        cand = win & has[..., 0]
+        cand &= masks[:, prop]  # the coalitions that contain the formateur
     score = np.where(cand, wt, np.inf)
-    best = np.asarray(np.argmin(score, axis=-1), dtype=np.int64)  # least weight; ties: lowest mask
-    return best, np.asarray(np.isfinite(score.min(-1)))
+    best = np.asarray(np.argmin(score, axis=0), dtype=np.int64)  # least weight; ties: lowest mask
+    return best, np.asarray(np.isfinite(score.min(0)))

@@ -63,9 +63,8 @@ def components(adj: BoolArray) -> IntArray:
     n = adj.shape[1]
     reach = adj | np.eye(n, dtype=bool)[None]
     for _ in range(max(1, int(np.ceil(np.log2(max(n, 2)))))):
-        reach = reach | (
-            np.einsum("bij,bjk->bik", reach.astype(np.int64), reach.astype(np.int64)) > 0
-        )
+        r = reach.astype(np.float64)  # path counts up to n: exact in floats
+        reach = reach | (np.matmul(r, r) > 0)
     return np.asarray(np.argmax(reach, axis=2), dtype=np.int64)
 
 

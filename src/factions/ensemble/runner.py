@@ -265,9 +265,10 @@ def chunk_sketch(
     for c, v in series.items():
         if c in ("member", "step"):
             continue
-        per_step = np.asarray(v, dtype=np.float64).reshape(b, steps)
+        # (steps, b): each step's values contiguous (the sketch reads them row by row)
+        per_step = np.asarray(v, dtype=np.float64).reshape(b, steps).T.copy()
         for k in range(steps):
-            values[f"{c}@{k}"] = per_step[:, k]
+            values[f"{c}@{k}"] = per_step[k]
     return ChunkSketch.build(values, counters)
 
 

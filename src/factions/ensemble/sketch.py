@@ -54,11 +54,20 @@ _MASK = _SHIFT - 1
 
 def bucket_keys(x: FloatArray) -> IntArray:
     """The bucket of every value (NaN must be removed first); monotone in ``x``."""
-    a = np.abs(x)
+    k = np.abs(x)  # one buffer, updated in place (the same values as out-of-place)
+    zero = k <= ZERO
     with np.errstate(divide="ignore", over="ignore", invalid="ignore"):
-        k = np.ceil((np.log(np.maximum(a, ZERO)) - _LOG_ZERO) / _LOG_GAMMA)
-    k = np.where(a <= ZERO, 0.0, np.clip(k, 1, KMAX))
-    return (np.sign(x) * k).astype(np.int64)
+        np.maximum(k, ZERO, out=k)
+        np.log(k, out=k)
+        k -= _LOG_ZERO
+        k /= _LOG_GAMMA
+        np.ceil(k, out=k)
+    np.maximum(k, 1.0, out=k)
+    np.minimum(k, float(KMAX), out=k)
+    k[zero] = 0.0
+    out = k.astype(np.int64)  # whole numbers up to KMAX: exact; negated below for x < 0
+    np.negative(out, out=out, where=x < 0)
+    return out
 
 
 def bucket_values(k: IntArray) -> FloatArray:
@@ -68,6 +77,16 @@ def bucket_values(k: IntArray) -> FloatArray:
         v = np.exp(m * _LOG_GAMMA + _LOG_ZERO + math.log(2.0 / (_GAMMA + 1.0)))
     v = np.where(np.abs(k) >= KMAX, np.inf, v)
     return np.where(k == 0, 0.0, np.sign(k) * v)
+
+
+def _runs(s: IntArray) -> tuple[IntArray, IntArray]:
+    """The distinct values of the sorted ``s`` and how often each occurs (``np.unique``'s
+    ``return_counts`` without its sort)."""
+    if s.size == 0:
+        return np.zeros(0, np.int64), np.zeros(0, np.int64)
+    start = np.flatnonzero(np.concatenate(([True], s[1:] != s[:-1])))
+    counts = np.diff(np.append(start, s.size)).astype(np.int64)
+    return np.asarray(s[start], dtype=np.int64), counts
 
 
 @dataclass
@@ -90,13 +109,30 @@ class ChunkSketch:
         names = list(values)
         if not names:
             return cls([], np.zeros(0, np.int64), np.zeros(0, np.int64), dict(counters))
-        flat = np.concatenate([np.asarray(values[n], dtype=np.float64).ravel() for n in names])
-        sizes = [np.size(values[n]) for n in names]
-        target = np.repeat(np.arange(len(names), dtype=np.int64), sizes)
-        ok = ~np.isnan(flat)
-        packed = target[ok] * _SHIFT + bucket_keys(flat[ok]) + (KMAX + 1)
-        keys, counts = np.unique(packed, return_counts=True)
-        return cls(names, keys, counts.astype(np.int64), dict(counters))
+        arrays = [np.asarray(values[n], dtype=np.float64).ravel() for n in names]
+        sizes = [a.size for a in arrays]
+        flat = np.concatenate(arrays)
+        nan = np.isnan(flat)
+        if len(set(sizes)) > 1 or sizes[0] == 0:
+            target = np.repeat(np.arange(len(names), dtype=np.int64), sizes)
+            ok = ~nan
+            packed = target[ok] * _SHIFT + bucket_keys(flat[ok]) + (KMAX + 1)
+            keys, counts = np.unique(packed, return_counts=True)
+            return cls(names, keys, counts.astype(np.int64), dict(counters))
+        # Targets of one size (a chunk's members): the keys of target t are t * _SHIFT plus
+        # its buckets, so sorting each target's row sorts them all (rows are short, and
+        # already in target order); NaN values sort last in their row, and are dropped.
+        packed = bucket_keys(np.where(nan, 0.0, flat)).reshape(len(names), sizes[0])
+        packed += (np.arange(len(names), dtype=np.int64) * _SHIFT + (KMAX + 1))[:, None]
+        skip = np.iinfo(np.int64).max
+        if nan.any():
+            packed[nan.reshape(packed.shape)] = skip
+        packed.sort(axis=1)
+        flat_keys = packed.ravel()
+        if nan.any():
+            flat_keys = flat_keys[flat_keys != skip]
+        keys, counts = _runs(flat_keys)
+        return cls(names, keys, counts, dict(counters))
 
     def to_arrays(self) -> dict[str, Any]:
         """A dict of arrays for ``np.savez`` (see :meth:`from_arrays`): the keys delta-coded,

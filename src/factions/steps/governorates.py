@@ -51,7 +51,13 @@ from factions.scenario.schema import value_of
 from factions.steps.base import Context, Month, Step
 from factions.steps.standard import capabilities, contestants
 
-__all__ = ["GOVERNORATE_ELECTIONS", "GovernorateElection", "provincial_money", "split_list_seats"]
+__all__ = [
+    "GOVERNORATE_ELECTIONS",
+    "GovernorateElection",
+    "actor_seats",
+    "provincial_money",
+    "split_list_seats",
+]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
@@ -173,9 +179,7 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
             government=_expand(out.government, idx, n, False),
             proposer=np.where(out.proposer >= 0, idx[np.maximum(out.proposer, 0)], -1),
         )
-        member = (shares[:, :, :, None] * onehot[:, None, :, :]).transpose(0, 1, 3, 2)
-        seats = split_list_seats(member, full.seats, onehot.sum(axis=1) >= 2)
-        seats_i = np.asarray(seats.sum(axis=2), dtype=np.int64)
+        seats_i = actor_seats(shares, lists, full.seats)  # each contestant's seats
         councils.append(
             (month.t, GovernorateElection(ev.id, ids, arr.actor_ids, shares, lists, full, seats_i))
         )
@@ -211,6 +215,27 @@ def split_list_seats(member: FloatArray, list_seats: IntArray, joint: BoolArray)
     if rows.any():
         whole[rows] = hare_split(member[rows], list_seats[rows])
     return whole
+
+
+def actor_seats(shares: FloatArray, lists: IntArray, list_seats: IntArray) -> IntArray:
+    """``(B, G, n)`` the seats each contestant holds, given its votes ``shares`` ``(B, G, n)``,
+    the list it ran on ``lists`` ``(B, n)`` and each list's seats ``list_seats``
+    ``(B, G, L)``: :func:`split_list_seats` of the members' votes per list summed over the
+    lists (a contestant is on one list), without its ``(B, G, L, n)`` arrays. A one-member
+    list's seats go to its member (if it has votes); a joint list's are split among its
+    members by largest remainder (:func:`hare_split`), on the same votes."""
+    b, g, n = shares.shape
+    onehot = (lists[:, :, None] == np.arange(n)[None, None, :]).astype(np.float64)  # (B, n, L)
+    joint = onehot.sum(axis=1) >= 2  # (B, L)
+    own = np.take_along_axis(list_seats, np.broadcast_to(lists[:, None, :], (b, g, n)), axis=2)
+    alone = ~np.take_along_axis(joint, lists, axis=1)  # (B, n): on a one-member list
+    out = np.where((shares > 0) & alone[:, None, :], own, 0).astype(np.int64, copy=False)
+    jb, jl = np.nonzero(joint)
+    if jb.size:
+        member = shares[jb] * onehot[jb, :, jl][:, None, :]  # (J, G, n) each joint list's votes
+        split = hare_split(member.reshape(-1, n), list_seats[jb, :, jl].reshape(-1))
+        np.add.at(out, jb, split.reshape(len(jb), g, n))  # to members only; jb may repeat
+    return out
 
 
 def _expand(a: NDArray[_T], idx: IntArray, n: int, fill: object) -> NDArray[_T]:

@@ -163,3 +163,52 @@ def test_formation_in_chunks_matches_plain_enumeration() -> None:
         s = out.seats[r, 0]
         gov = out.government[r, 0]
         assert s[gov].sum() == _brute_mcw(s, pos[r], 21.0)
+
+
+def _form_per_coalition(
+    w: np.ndarray, quota: np.ndarray, ok: np.ndarray, pos: np.ndarray, prop: np.ndarray,
+    masks: np.ndarray, formation: str,
+) -> tuple[np.ndarray, np.ndarray]:  # fmt: skip
+    """The formation as first written: ``(R, K, n)`` arrays of every coalition's members."""
+    player = w > 0
+    member = masks[None] & player[:, None, :]
+    valid = (masks[None] == member).all(-1)
+    wt = np.einsum("rkn,rn->rk", member.astype(np.float64), w)
+    win = (wt >= quota[:, None]) & valid & ok[:, None]
+    if formation == "mcw":
+        lo = np.where(member, pos[:, None, :], np.inf).min(-1)
+        hi = np.where(member, pos[:, None, :], -np.inf).max(-1)
+        inside = (pos[:, None, :] > lo[..., None]) & (pos[:, None, :] < hi[..., None])
+        connected = ~(inside & player[:, None, :] & ~member).any(-1)
+        is_lo = member & (pos[:, None, :] == lo[..., None])
+        is_hi = member & (pos[:, None, :] == hi[..., None])
+        w_lo = np.where(is_lo, w[:, None, :], 0.0).sum(-1)
+        w_hi = np.where(is_hi, w[:, None, :], 0.0).sum(-1)
+        cand = win & connected & (wt - w_lo < quota[:, None]) & (wt - w_hi < quota[:, None])
+    else:
+        has = np.take_along_axis(member, prop[:, None, None].repeat(masks.shape[0], 1), -1)
+        cand = win & has[..., 0]
+    score = np.where(cand, wt, np.inf)
+    return np.argmin(score, axis=-1), np.isfinite(score.min(-1))
+
+
+@pytest.mark.parametrize("formation", ["mcw", "baron_ferejohn"])
+@pytest.mark.parametrize("n", [1, 2, 4, 7])
+def test_formation_by_list_equals_the_per_coalition_arrays(formation: str, n: int) -> None:
+    from factions.dynamics.governorates import _form
+
+    rng = np.random.default_rng(n)
+    r = 3000
+    # Lists without seats, positions tied, quotas no coalition reaches, rows not ok.
+    w = np.where(rng.random((r, n)) < 0.3, 0.0, rng.integers(1, 12, (r, n)).astype(float))
+    total = w.sum(-1)
+    quota = np.floor(total / 2.0) + rng.choice([1.0, 1.0, 3.0, 40.0], r)
+    ok = (total > 0) & (rng.random(r) < 0.95)
+    pos = rng.integers(0, 4, (r, n)).astype(float) / 3.0
+    prop = rng.integers(0, n, r)
+    masks = ((np.arange(1 << n)[:, None] >> np.arange(n)) & 1).astype(bool)
+    best, found = _form(w, quota, ok, pos, prop, masks, formation)
+    best0, found0 = _form_per_coalition(w, quota, ok, pos, prop, masks, formation)
+    np.testing.assert_array_equal(found, found0)
+    np.testing.assert_array_equal(best, best0)
+    assert 0 < found.sum() < r
