@@ -101,7 +101,47 @@ _SHARED: dict[str, Any] = {}
 _BARRIER: list[Any] = []
 
 
+#: glibc's malloc in a worker process: arrays up to this size come from the heap, not from
+#: a fresh ``mmap`` each (bytes; the default threshold adapts, from 128 KiB up) ...
+MMAP_THRESHOLD = 32 << 20
+#: ... and up to this much freed memory stays in the process for the next array (bytes;
+#: default 128 KiB).
+TRIM_THRESHOLD = 64 << 20
+_TUNED: list[bool] = []
+
+
+def keep_freed_memory() -> None:
+    """Let this worker process reuse the memory of its freed arrays (Linux, glibc).
+
+    A chunk allocates and frees many large temporary arrays. With glibc's defaults, many of
+    them are fresh ``mmap`` pages that the kernel zeroes and maps on first touch, and freed
+    memory goes back to the system at once: on the 2-core development VM that took about a
+    tenth of a chunk's CPU time (``benchmarks/bench_steps.py`` measures a chunk both ways).
+    ``mallopt`` raises the two thresholds; the results do not change, the worker's memory
+    may stay up to ``TRIM_THRESHOLD`` higher. Called once in each worker process that
+    ``processes`` and ``dask`` (its own ``LocalCluster``) start, never in the caller's
+    process. Left alone where the user set ``MALLOC_MMAP_THRESHOLD_`` or
+    ``MALLOC_TRIM_THRESHOLD_``, and where the C library has no ``mallopt`` (musl, macOS).
+    """
+    if _TUNED:
+        return
+    _TUNED.append(True)
+    if not sys.platform.startswith("linux") or any(
+        os.environ.get(v) for v in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
+    ):
+        return
+    import ctypes
+
+    try:
+        mallopt = ctypes.CDLL("libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
+    mallopt(-1, TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
+
+
 def _start_worker(parent: int, shared: dict[str, Any], barrier: Any = None) -> None:
+    keep_freed_memory()
     _watch_parent(parent)
     _SHARED.clear()
     _SHARED.update(shared)
@@ -320,7 +360,10 @@ class DaskBackend:
 
                 # Dask's default MALLOC_TRIM_THRESHOLD_ (64 KiB) hands every freed array
                 # back to the OS; with the many short-lived arrays of a simulation, that
-                # costs 30-50 % of a chunk's time. Workers keep freed memory for reuse.
+                # cost 30-50 % of a chunk's time. Spawned workers keep freed memory for
+                # reuse; forked ones (below) get keep_freed_memory() instead, as the
+                # variable only reaches an allocator at a process's start (and Dask leaves
+                # it set in this process's environment).
                 trim: dict[str, Any] = {
                     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 2**28,
                     # Housekeeping that costs CPU on the machine the chunks run on: the
@@ -340,6 +383,7 @@ class DaskBackend:
                 # development VM, a forked one 0.7 s and 0.2 s (measured under load).
                 if _fork_is_safe():
                     trim["distributed.worker.multiprocessing-method"] = "fork"
+                    trim["distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"] = None
                 with _single_threaded_children(), dask.config.set(trim):
                     cluster = LocalCluster(
                         n_workers=self.workers, threads_per_worker=1, processes=True,
@@ -354,6 +398,8 @@ class DaskBackend:
             items, shared = _split_shared(tasks)
             refs = {k: client.scatter(v, broadcast=True, hash=False) for k, v in shared.items()}
             call = functools.partial(_rejoin, fn) if refs else fn
+            if cluster is not None:  # our own workers (not a user's scheduler's)
+                call = functools.partial(_tuned, call)
             window = max(4, 2 * sum(client.nthreads().values()))
             todo = iter(items)
             done = dask_completed()
@@ -419,6 +465,13 @@ def _split_shared(tasks: Sequence[T]) -> tuple[list[T], dict[str, Any]]:
         return items, {}
     blank = {k: type(v)() for k, v in shared.items()}
     return [dataclasses.replace(t, **blank) for t in items], shared  # type: ignore[type-var]
+
+
+def _tuned(fn: Callable[..., R], task: T, **shared: Any) -> R:
+    """``fn(task, **shared)`` in a worker of the ``LocalCluster`` this backend started, its
+    allocator tuned first (:func:`keep_freed_memory`, once per process)."""
+    keep_freed_memory()
+    return fn(task, **shared)
 
 
 def _rejoin(fn: Callable[[T], R], task: T, **shared: Any) -> R:
