@@ -13,7 +13,16 @@ Run: ``.venv/bin/python benchmarks/bench_steps.py [--members 500] [--repeat 5]``
   row of lists x members (``hare_split``), on the shapes of iraq-2008 (14 councils, 8 actors).
 
 Both comparisons give the same values (tests/ensemble/test_sampling.py,
-tests/unit/test_governorate_elections.py); only the time differs.
+tests/unit/test_governorate_elections.py); only the time differs. Then two choices a
+worker makes for a whole chunk (``runner.run_chunk``: the members, their sketch and their
+Parquet parts), with the same results either way:
+
+- the chunk's Parquet parts (the stored series and the members) written with dictionary
+  pages (pyarrow's default) and without (``store.write_parquet_atomic``): write and read
+  time, file size;
+- a whole chunk in a fresh process with glibc's default allocator thresholds and with
+  ``backends.keep_freed_memory`` (what ``processes`` and ``dask`` workers do): CPU seconds
+  per chunk, median of ``--repeat`` chunks after a warm-up chunk.
 """
 
 from __future__ import annotations
@@ -127,6 +136,81 @@ def comparisons(repeat: int) -> None:
     print()
 
 
+def parquet(repeat: int) -> None:
+    import tempfile
+    from pathlib import Path
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from factions.ensemble.runner import _context, member_outputs
+
+    sc, arr, params = _context(load_scenario("iraq-2008").model_dump_json())
+    members, series = member_outputs(
+        sc, arr, params, draw(params, 1_000_000, 0, "lhs", 0, 500), "mean",
+        rng=np.random.default_rng(0),
+    )  # fmt: skip
+    print(f"## A chunk's Parquet parts (500 members, zstd; median of {repeat})\n")
+    print("| part | dictionary pages | write | read | size |")
+    print("|---|---|---:|---:|---:|")
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "part.parquet"
+        for name, cols in (("series", series), ("members", members)):
+            table = pa.table(cols)
+            for label, dictionary in (("yes (pyarrow's default)", True), ("no (factions)", False)):
+                write = median_time(
+                    lambda t=table, u=dictionary: pq.write_table(
+                        t, path, compression="zstd", use_dictionary=u
+                    ),
+                    repeat,
+                )
+                read = median_time(lambda: pq.read_table(path), repeat)
+                print(f"| {name} ({table.num_rows:,} rows x {table.num_columns} columns) | "
+                      f"{label} | {1e3 * write:.1f} ms | {1e3 * read:.1f} ms | "
+                      f"{path.stat().st_size / 1e6:.2f} MB |")  # fmt: skip
+    print()
+
+
+ALLOCATOR = """
+import sys, tempfile, time, statistics
+from pathlib import Path
+from factions import load_scenario
+from factions.ensemble import backends, runner
+if sys.argv[1] == "1":
+    backends.keep_freed_memory()
+repeat = int(sys.argv[2])
+with tempfile.TemporaryDirectory() as d:
+    (Path(d) / "parts").mkdir()
+    js = load_scenario("iraq-2008").model_dump_json()
+    cpu = []
+    for i in range(repeat + 1):
+        task = runner.ChunkTask(js, "mean", {}, None, i, 500 * i, 500, None, 0, d, True,
+                                1_000_000)
+        c = time.process_time()
+        assert runner.run_chunk(task).error is None
+        cpu.append(time.process_time() - c)
+print(statistics.median(cpu[1:]))
+"""
+
+
+def allocator(repeat: int) -> None:
+    import subprocess
+    import sys
+
+    print("## A whole chunk in a worker, by allocator setting (500 members, series stored)\n")
+    print("| glibc allocator | CPU seconds per chunk |")
+    print("|---|---:|")
+    got: dict[str, list[float]] = {"0": [], "1": []}
+    for _ in range(3):  # fresh processes, alternating
+        for k in got:
+            out = subprocess.run([sys.executable, "-c", ALLOCATOR, k, str(repeat)],
+                                 capture_output=True, text=True, check=True).stdout  # fmt: skip
+            got[k].append(float(out.split()[-1]))
+    for k, label in (("0", "default thresholds"), ("1", "`keep_freed_memory` (workers)")):
+        print(f"| {label} | {statistics.median(got[k]):.3f} |")
+    print()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--members", type=int, default=500)
@@ -135,6 +219,8 @@ def main() -> None:
     print(machine_line(), "\n")
     steps(args.members, args.repeat)
     comparisons(args.repeat)
+    parquet(args.repeat)
+    allocator(args.repeat)
     print(machine_line())
 
 
