@@ -110,8 +110,9 @@ TRIM_THRESHOLD = 64 << 20
 _TUNED: list[bool] = []
 
 
-def keep_freed_memory() -> None:
-    """Let this worker process reuse the memory of its freed arrays (Linux, glibc).
+def keep_freed_memory() -> bool:
+    """Let this worker process reuse the memory of its freed arrays (Linux, glibc); whether
+    it did.
 
     A chunk allocates and frees many large temporary arrays. With glibc's defaults, many of
     them are fresh ``mmap`` pages that the kernel zeroes and maps on first touch, and freed
@@ -123,21 +124,25 @@ def keep_freed_memory() -> None:
     process. Left alone where the user set ``MALLOC_MMAP_THRESHOLD_`` or
     ``MALLOC_TRIM_THRESHOLD_``, and where the C library has no ``mallopt`` (musl, macOS).
     """
-    if _TUNED:
-        return
-    _TUNED.append(True)
+    if not _TUNED:
+        _TUNED.append(_mallopt())
+    return _TUNED[0]
+
+
+def _mallopt() -> bool:
     if not sys.platform.startswith("linux") or any(
         os.environ.get(v) for v in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
     ):
-        return
+        return False
     import ctypes
 
     try:
         mallopt = ctypes.CDLL("libc.so.6").mallopt
     except (OSError, AttributeError):
-        return
+        return False
     mallopt(-3, MMAP_THRESHOLD)  # M_MMAP_THRESHOLD
     mallopt(-1, TRIM_THRESHOLD)  # M_TRIM_THRESHOLD
+    return True
 
 
 def _start_worker(parent: int, shared: dict[str, Any], barrier: Any = None) -> None:
