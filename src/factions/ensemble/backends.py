@@ -121,8 +121,10 @@ def keep_freed_memory() -> bool:
     ``mallopt`` raises the two thresholds; the results do not change, the worker's memory
     may stay up to ``TRIM_THRESHOLD`` higher. Called once in each worker process that
     ``processes`` and ``dask`` (its own ``LocalCluster``) start, never in the caller's
-    process. Left alone where the user set ``MALLOC_MMAP_THRESHOLD_`` or
-    ``MALLOC_TRIM_THRESHOLD_``, and where the C library has no ``mallopt`` (musl, macOS).
+    process; it overrides ``MALLOC_MMAP_THRESHOLD_`` and ``MALLOC_TRIM_THRESHOLD_`` there
+    (Dask sets the latter in the environment of the process that starts a cluster, so the
+    variables cannot tell a user's choice from Dask's). Nothing is done where the C library
+    has no ``mallopt`` (musl, macOS).
     """
     if not _TUNED:
         _TUNED.append(_mallopt())
@@ -130,9 +132,7 @@ def keep_freed_memory() -> bool:
 
 
 def _mallopt() -> bool:
-    if not sys.platform.startswith("linux") or any(
-        os.environ.get(v) for v in ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
-    ):
+    if not sys.platform.startswith("linux"):
         return False
     import ctypes
 
@@ -365,12 +365,11 @@ class DaskBackend:
 
                 # Dask's default MALLOC_TRIM_THRESHOLD_ (64 KiB) hands every freed array
                 # back to the OS; with the many short-lived arrays of a simulation, that
-                # cost 30-50 % of a chunk's time. Spawned workers keep freed memory for
-                # reuse; forked ones (below) get keep_freed_memory() instead, as the
-                # variable only reaches an allocator at a process's start (and Dask leaves
-                # it set in this process's environment).
+                # cost 30-50 % of a chunk's time. The workers tune their allocator
+                # themselves (keep_freed_memory, at their first task), so Dask's variable is
+                # not set (it would also stay in this process's environment).
                 trim: dict[str, Any] = {
-                    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": 2**28,
+                    "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
                     # Housekeeping that costs CPU on the machine the chunks run on: the
                     # workers' statistical profiler (a stack sample every 10 ms), work
                     # stealing (tasks are submitted a few at a time to the least busy
@@ -388,7 +387,6 @@ class DaskBackend:
                 # development VM, a forked one 0.7 s and 0.2 s (measured under load).
                 if _fork_is_safe():
                     trim["distributed.worker.multiprocessing-method"] = "fork"
-                    trim["distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_"] = None
                 with _single_threaded_children(), dask.config.set(trim):
                     cluster = LocalCluster(
                         n_workers=self.workers, threads_per_worker=1, processes=True,
