@@ -20,7 +20,8 @@ What it measures (each ensemble and CLI figure in a fresh Python process):
   ``processes`` on 2 workers; ten million without the series): wall time, members per
   second, CPU time, the peak resident memory of the whole process tree
   (coordinator and workers, sampled every 50 ms) and the disk used;
-- 2-worker efficiency ``t(1 worker) / (2 t(2 workers))`` at 20,000 members for the
+- 2-worker efficiency ``t(1 worker) / (2 t(2 workers))`` at ``--efficiency-members``
+  members (default 20,000; a comma-separated list measures several sizes) for the
   ``processes`` and ``dask`` backends, end to end (process start, sampling, chunks,
   aggregation), the 1- and 2-worker runs alternating, median of ``--repeat``;
 - sensitivity (PRCC, 1,000 members) end to end through the CLI;
@@ -216,8 +217,10 @@ def ensemble(
 CLI = "import sys; from factions.cli import main; sys.argv = ['factions', *sys.argv[1:]]; main()"
 
 
-def ensemble_wall(runs: int, backend: str, workers: int) -> float:
-    return float(ensemble(runs, backend, workers, False, memory=False)["wall"])
+def ensemble_run(runs: int, backend: str, workers: int) -> tuple[float, float]:
+    """Wall and CPU seconds (all processes) of a run without the series or memory sampling."""
+    r = ensemble(runs, backend, workers, False, memory=False)
+    return float(r["wall"]), float(r["cpu"])
 
 
 def cli(args: list[str]) -> tuple[float, float]:
@@ -312,7 +315,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--max-members", type=int, default=1_000_000)
-    parser.add_argument("--efficiency-members", type=int, default=20_000)
+    parser.add_argument("--efficiency-members", default="20000",
+                        help="Comma-separated member counts, e.g. 20000,100000")  # fmt: skip
     parser.add_argument("--skip", default="", help="Comma-separated: engines,cli,scale,"
                         "efficiency,sensitivity,steps,bounded,kernels,backtest,"
                         "calibration")  # fmt: skip
@@ -388,30 +392,33 @@ def main() -> None:
         say("")
 
     if "efficiency" not in skip:
-        n = args.efficiency_members
-        say(f"## 2-worker efficiency, iraq-2008, {n:,} members, end to end")
-        say("")
-        say(f"Median of {args.repeat}, 1- and 2-worker runs alternating, each in a fresh "
-            "process (process or cluster start, sampling, chunks, aggregation); efficiency is "
-            "`t(1) / (2 t(2))`, target at least 85 %.")  # fmt: skip
-        say("")
-        before = free_cores()
-        say("| backend | 1 worker (s) | 2 workers (s) | efficiency |")
-        say("|---|---|---|---|")
-        for backend in ("processes", "dask"):
-            runs = {str(k): partial(ensemble_wall, n, backend, k) for k in (1, 2)}
-            res = median_alternating(runs, args.repeat)
-            t1, t2 = res["1"], res["2"]
-            say(f"| {backend} | {t1:.2f} | {t2:.2f} | {100 * t1 / (2 * t2):.1f} % |")
-            print(lines[-1], file=sys.stderr, flush=True)
-        local = statistics.median(ensemble(n, "local", 1, False, memory=False)["wall"]
-                                  for _ in range(args.repeat))  # fmt: skip
-        say(f"| local (one process, for reference) | {local:.2f} | | |")
-        say("")
-        say(f"Cores this benchmark could get (one busy loop per CPU for 2 s, CPU seconds "
-            f"over wall seconds): {before:.2f} before these runs, {free_cores():.2f} after; "
-            f"an efficiency measured with less than 2 says little.")  # fmt: skip
-        say("")
+        for n in (int(x) for x in args.efficiency_members.split(",")):
+            say(f"## 2-worker efficiency, iraq-2008, {n:,} members, end to end")
+            say("")
+            say(f"Median of {args.repeat}, 1- and 2-worker runs alternating, each in a fresh "
+                "process (process or cluster start, sampling, chunks, aggregation), series "
+                "not stored; efficiency is `t(1) / (2 t(2))`, target at least 85 %; CPU is "
+                "the CPU seconds of all processes of the run (medians).")  # fmt: skip
+            say("")
+            before = free_cores()
+            say("| backend | 1 worker (s) | 2 workers (s) | efficiency | CPU, 1 worker (s) | "
+                "CPU, 2 workers (s) |")  # fmt: skip
+            say("|---|---|---|---|---|---|")
+            for backend in ("processes", "dask"):
+                runs = {str(k): partial(ensemble_run, n, backend, k) for k in (1, 2)}
+                res = median_alternating(runs, args.repeat)
+                (t1, c1), (t2, c2) = res["1"], res["2"]
+                say(f"| {backend} | {t1:.2f} | {t2:.2f} | {100 * t1 / (2 * t2):.1f} % | "
+                    f"{c1:.2f} | {c2:.2f} |")  # fmt: skip
+                print(lines[-1], file=sys.stderr, flush=True)
+            local = statistics.median(ensemble(n, "local", 1, False, memory=False)["wall"]
+                                      for _ in range(args.repeat))  # fmt: skip
+            say(f"| local (one process, for reference) | {local:.2f} | | | | |")
+            say("")
+            say(f"Cores this benchmark could get (one busy loop per CPU for 2 s, CPU seconds "
+                f"over wall seconds): {before:.2f} before these runs, {free_cores():.2f} after; "
+                f"an efficiency measured with less than 2 says little.")  # fmt: skip
+            say("")
 
     if "sensitivity" not in skip:
         out = Path(tempfile.mkdtemp(prefix="factions-bench-", dir=TMP))
