@@ -13,7 +13,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-__all__ = ["THREAD_VARS", "single_blas_thread"]
+__all__ = ["THREAD_VARS", "one_blas_thread_from_the_start", "single_blas_thread"]
 
 THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
 
@@ -28,3 +28,22 @@ def single_blas_thread() -> Iterator[None]:
 
     with threadpool_limits(limits=1, user_api="blas"):
         yield
+
+
+def one_blas_thread_from_the_start() -> bool:
+    """Before NumPy is imported: one OpenBLAS thread for the whole process, unless one of the
+    usual variables is set (then the user's choice stands); whether it did.
+
+    OpenBLAS starts its worker threads when NumPy is imported, and each spins for a while
+    before it sleeps, even if every call later runs on one thread under
+    :func:`single_blas_thread`: on the 2-core development VM, ``factions run iraq-2008``
+    took 0.57 CPU-seconds for 0.47 s of wall time (docs/benchmarks.md). Setting
+    ``OPENBLAS_NUM_THREADS=1`` first means no such threads are started. Too late once NumPy
+    is imported (then nothing is done).
+    """
+    import sys
+
+    if "numpy" in sys.modules or any(os.environ.get(v) for v in THREAD_VARS):
+        return False
+    os.environ["OPENBLAS_NUM_THREADS"] = "1"
+    return True

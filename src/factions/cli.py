@@ -1178,12 +1178,21 @@ from factions.steps_command import steps_command  # noqa: E402 (light: imports o
 app.command(name="steps")(steps_command)
 
 
+def _command(args: list[str]) -> str | None:
+    """The subcommand a command line names (its first word that is not an option)."""
+    return next((a for a in args if not a.startswith("-")), None)
+
+
 def main() -> None:
     """Entry point: run the app, turning any factions error into exit status 2.
 
     A reader that stops early (``factions run | head -1``) is not an error: a closed pipe
     ends the command quietly with status 0, as ``cat`` and ``grep`` do.
     """
+    if _command(sys.argv[1:]) == "run":  # one BLAS thread, set before NumPy starts its own
+        from factions._threads import one_blas_thread_from_the_start
+
+        one_blas_thread_from_the_start()
     try:
         app()
     except FactionsError as e:  # pragma: no cover - the commands catch these themselves

@@ -114,3 +114,40 @@ def test_help_flags_still_work_without_pydantic_and_other_options_are_still_chec
     r = runner.invoke(app, ["ensemble", "iraq-2008", "--runs", "many"])
     assert r.exit_code == 2
     assert "Invalid value for '--runs'" in r.output
+
+
+@pytest.mark.parametrize("told", ["", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"])
+def test_run_starts_no_blas_threads_unless_told_otherwise(told: str) -> None:
+    """`factions run` sets one OpenBLAS thread before NumPy is imported (OpenBLAS's threads
+    spin at start even when every call is limited to one later); a user's variable stands."""
+    code = (
+        "import sys\n"
+        "from factions.cli import main\n"
+        "sys.argv = ['factions', 'run', 'emission-standards', '--json']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "import os\n"
+        "from threadpoolctl import threadpool_info\n"
+        "n = [p['num_threads'] for p in threadpool_info() if p['user_api'] == 'blas']\n"
+        "print('THREADS', os.environ.get('OPENBLAS_NUM_THREADS'), n, file=sys.stderr)\n"
+    )
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}  # fmt: skip
+    if told:
+        env[told] = "2"
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert r.returncode == 0, r.stderr
+    line = next(x for x in r.stderr.splitlines() if x.startswith("THREADS"))
+    if told == "OPENBLAS_NUM_THREADS":
+        assert line.startswith("THREADS 2")
+    elif told:
+        assert line.startswith("THREADS None")
+    else:
+        assert line.startswith("THREADS 1 [1")
+
+
+def test_the_command_is_the_first_word_that_is_not_an_option() -> None:
+    from factions.cli import _command
+
+    assert _command(["run", "iraq-2008"]) == "run"
+    assert _command(["--no-color", "run"]) == "run"
+    assert _command(["--version"]) is None
