@@ -549,7 +549,7 @@ def run_ensemble(
     progress
         Called with (members done, members in all) as chunks finish.
     store_series
-        Store every member's series (``series-*.parquet``, about 4 KB a member for
+        Store every member's series (``series-*.parquet``, about 3 KB a member for
         iraq-2008) for queries; the aggregates do not need them.
     warn
         Called with a message for each ignored or recomputed part (default: ``warnings``).
