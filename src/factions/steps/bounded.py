@@ -118,9 +118,15 @@ def _contest(
     return w, raw, pi
 
 
-def contest_threat(month: Month, foreign: BoolArray, k_arm: int) -> FloatArray:
-    """``(B, n)`` the threat each actor feels after its protectors' cover."""
-    _, raw, pi = _contest(month, foreign, k_arm)
+def contest_threat(
+    month: Month,
+    foreign: BoolArray,
+    k_arm: int,
+    contest: tuple[FloatArray, FloatArray, FloatArray] | None = None,
+) -> FloatArray:
+    """``(B, n)`` the threat each actor feels after its protectors' cover (``contest`` is
+    ``_contest``'s ``(w, raw, pi)`` for this month where already computed)."""
+    _, raw, pi = _contest(month, foreign, k_arm) if contest is None else contest
     return np.asarray((1.0 - pi) * raw)
 
 
@@ -264,8 +270,9 @@ def _forces(month: Month, ctx: Context) -> Month:
     armed = st.resources[..., k_arm]
     money = st.resources[..., k_money]
     pool, stake, offset = ctx.extra["pool"], ctx.extra["stake"], ctx.extra["offset"]
-    contest = _contest(month, _foreign(ctx), k_arm)
-    threat = np.asarray((1.0 - contest[2]) * contest[1])  # contest_threat
+    foreign = _foreign(ctx)
+    contest = _contest(month, foreign, k_arm)
+    threat = contest_threat(month, foreign, k_arm, contest)
     target = np.clip(offset + best_response(stake, threat), 0.0, pool)
     attrition, rate = ctx.coef("attrition"), ctx.coef("recruit_rate")
     base = (1.0 - attrition) * armed
