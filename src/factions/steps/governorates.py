@@ -56,12 +56,10 @@ __all__ = [
     "GovernorateElection",
     "actor_seats",
     "provincial_money",
-    "split_list_seats",
 ]
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
-BoolArray = NDArray[np.bool_]
 _T = TypeVar("_T", bound=np.generic)
 
 
@@ -203,25 +201,11 @@ def _gov_elections(month: Month, ctx: Context) -> Month:
     return replace(month, elections=tuple(held), councils=tuple(councils))
 
 
-def split_list_seats(member: FloatArray, list_seats: IntArray, joint: BoolArray) -> IntArray:
-    """``(B, G, L, n)`` each list's seats split among its members by largest remainder
-    (:func:`hare_split`), given ``member`` ``(B, G, L, n)`` the members' votes per list,
-    ``list_seats`` ``(B, G, L)`` and ``joint`` ``(B, L)`` whether a list has two members or
-    more. A one-member list's seats go to that member (if it has votes), which is what the
-    split gives, so only joint lists are split: the same result without a sort per row."""
-    b, g, lists, _ = member.shape
-    whole = np.where(member > 0, list_seats[..., None], 0).astype(np.int64)
-    rows = np.broadcast_to(joint[:, None, :], (b, g, lists))
-    if rows.any():
-        whole[rows] = hare_split(member[rows], list_seats[rows])
-    return whole
-
-
 def actor_seats(shares: FloatArray, lists: IntArray, list_seats: IntArray) -> IntArray:
     """``(B, G, n)`` the seats each contestant holds, given its votes ``shares`` ``(B, G, n)``,
     the list it ran on ``lists`` ``(B, n)`` and each list's seats ``list_seats``
-    ``(B, G, L)``: :func:`split_list_seats` of the members' votes per list summed over the
-    lists (a contestant is on one list), without its ``(B, G, L, n)`` arrays. A one-member
+    ``(B, G, L)``: the largest-remainder split of each list's seats among its members, summed
+    over the lists (a contestant is on one list), without ``(B, G, L, n)`` arrays. A one-member
     list's seats go to its member (if it has votes); a joint list's are split among its
     members by largest remainder (:func:`hare_split`), on the same votes."""
     b, g, n = shares.shape
