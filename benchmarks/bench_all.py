@@ -228,13 +228,10 @@ def cli(args: list[str]) -> tuple[float, float]:
     import resource
 
     walls, cpus = [], []
-    code = (
-        "import sys; from factions.cli import main; sys.argv = ['factions', *sys.argv[1:]]; main()"
-    )
     for _ in range(5):
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
         t0 = time.perf_counter()
-        subprocess.run([sys.executable, "-c", code, *args], capture_output=True, check=True,
+        subprocess.run([sys.executable, "-c", CLI, *args], capture_output=True, check=True,
                        env={**os.environ, "COLUMNS": "120"})  # fmt: skip
         walls.append(time.perf_counter() - t0)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -423,8 +420,7 @@ def main() -> None:
     if "sensitivity" not in skip:
         out = Path(tempfile.mkdtemp(prefix="factions-bench-", dir=TMP))
         try:
-            code = CLI
-            r = measured([sys.executable, "-c", code, "sensitivity", "iraq-2008", "--runs",
+            r = measured([sys.executable, "-c", CLI, "sensitivity", "iraq-2008", "--runs",
                           "1000", "--runs-dir", str(out), "--json"])  # fmt: skip
         finally:
             shutil.rmtree(out, ignore_errors=True)

@@ -31,11 +31,11 @@ import argparse
 import statistics
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from dataclasses import replace
 
 import numpy as np
 from _machine import machine_line
+from bench_engines import timed as median_time
 
 from factions import load_scenario
 from factions.dynamics.state import initial_state
@@ -53,15 +53,6 @@ from factions.scenario.arrays import to_arrays
 from factions.simulate import simulate_batch
 from factions.steps import Context, Month, Step, resolve
 from factions.steps.governorates import actor_seats
-
-
-def median_time(fn: Callable[[], object], repeat: int) -> float:
-    times = []
-    for _ in range(repeat):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
 
 
 def steps(members: int, repeat: int) -> None:
