@@ -125,11 +125,12 @@ class ChunkSketch:
         packed = bucket_keys(np.where(nan, 0.0, flat)).reshape(len(names), sizes[0])
         packed += (np.arange(len(names), dtype=np.int64) * _SHIFT + (KMAX + 1))[:, None]
         skip = np.iinfo(np.int64).max
-        if nan.any():
+        some_nan = bool(nan.any())
+        if some_nan:
             packed[nan.reshape(packed.shape)] = skip
         packed.sort(axis=1)
         flat_keys = packed.ravel()
-        if nan.any():
+        if some_nan:
             flat_keys = flat_keys[flat_keys != skip]
         keys, counts = _runs(flat_keys)
         return cls(names, keys, counts, dict(counters))
