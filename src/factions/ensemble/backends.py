@@ -364,10 +364,11 @@ class DaskBackend:
                 import dask
 
                 # Dask's default MALLOC_TRIM_THRESHOLD_ (64 KiB) hands every freed array
-                # back to the OS; with the many short-lived arrays of a simulation, that
-                # cost 30-50 % of a chunk's time. The workers tune their allocator
-                # themselves (keep_freed_memory, at their first task), so Dask's variable is
-                # not set (it would also stay in this process's environment).
+                # back to the OS and fixes glibc's mmap threshold at 128 KiB: a chunk took
+                # over twice as long with it (benchmarks/bench_steps.py). The workers tune
+                # their allocator themselves (keep_freed_memory, at their first task), so
+                # Dask's variable is not set (it would also stay in this process's
+                # environment).
                 trim: dict[str, Any] = {
                     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,
                     # Housekeeping that costs CPU on the machine the chunks run on: the
