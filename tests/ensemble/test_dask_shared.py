@@ -48,3 +48,39 @@ def test_dask_never_sends_a_large_graph() -> None:
         DaskBackend(workers=1).map(work, tasks, done.append)
     assert sorted(done) == [(k, len(big), 125_000.0 * k) for k in range(12)]
     assert not [w for w in caught if "large graph" in str(w.message)]
+
+
+def test_guided_batches_cover_every_task_once_in_order() -> None:
+    from factions.ensemble.backends import guided_batches
+
+    for n in (0, 1, 3, 7, 40, 41, 2000):
+        for workers in (1, 2, 3, 8):
+            for most in (1, 4, 8):
+                batches = guided_batches(n, workers, most)
+                assert [i for b in batches for i in range(n)[b]] == list(range(n))
+                sizes = [b.stop - b.start for b in batches]
+                assert all(1 <= s <= most for s in sizes)
+                assert sizes == sorted(sizes, reverse=True)  # they only shrink
+                # the last tasks go one by one: a worker that finishes early finds one
+                assert sizes[-min(n, 2 * workers) :] == [1] * min(n, 2 * workers)
+    # 40 chunks, 2 workers, at most 4 a task: 18 tasks instead of 40
+    assert len(guided_batches(40, 2, 4)) == 18
+
+
+def test_guided_batches_reject_nonsense() -> None:
+    import pytest
+
+    from factions.ensemble.backends import guided_batches
+
+    for args in ((-1, 2, 4), (4, 0, 4), (4, 2, 0)):
+        with pytest.raises(ValueError, match="guided_batches"):
+            guided_batches(*args)
+
+
+def test_batched_tasks_are_each_handed_over() -> None:
+    big = "s" * 5_000
+    tasks = [Task(big, k, np.full(3, float(k))) for k in range(11)]
+    for batch in (1, 4):
+        done: list[tuple[int, int, float]] = []
+        DaskBackend(workers=2, batch=batch).map(work, tasks, done.append)
+        assert sorted(done) == [(k, len(big), 3.0 * k) for k in range(11)]
