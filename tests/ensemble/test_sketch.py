@@ -218,3 +218,16 @@ def test_merged_partials_and_all_quantiles_equal_chunk_by_chunk_merges() -> None
         assert merged.quantiles(name, QUANTILES) == one.quantiles(name, QUANTILES)
         assert every[name] == one.quantiles(name, QUANTILES)
     assert every["nan"] == [None] * len(QUANTILES)
+    # a merge lays the windows out tight (no slack, no holes); chunks added after it widen
+    # them again, and partials merged without their trip (slack and holes) give the same
+    assert merged.used == merged.buffer.size == int(merged.size.sum())
+    unpickled = Accumulator()
+    for p in parts:
+        unpickled.merge(p)
+    for c, s in ((9, chunk(9)), (10, chunk(10))):
+        for acc in (one, merged, unpickled):
+            acc.add(s, c)
+    for acc in (merged, unpickled):
+        assert acc.counters == one.counters
+        assert acc.ordered() == one.ordered()
+        assert acc.all_quantiles(QUANTILES) == one.all_quantiles(QUANTILES)

@@ -336,10 +336,36 @@ class Accumulator:
         mine_lo, mine_size = self.lo[g], self.size[g]
         out = (mine_size == 0) | (lo < mine_lo) | (lo + size > mine_lo + mine_size)
         if out.any():
-            self._grow(g[out], lo[out], (lo + size - 1)[out])
+            self._cover(g[out], lo[out], (lo + size - 1)[out])
         dst = self.offset[g] + lo - self.lo[g]
         for d, src, n in zip(dst.tolist(), other.offset[has].tolist(), size.tolist(), strict=True):
             self.buffer[d : d + n] += other.buffer[src : src + n]
+
+    def _cover(self, g: IntArray, kmin: IntArray, kmax: IntArray) -> None:
+        """Widen windows ``g`` to hold buckets ``kmin..kmax`` exactly, and lay every window
+        out again without holes or slack.
+
+        For :meth:`merge`: a worker's partial arrives cut to its counts, so merging a
+        second one widens most windows, and little is added after it. Laid out tight, the
+        buffer is the union of the windows (1.75 million buckets for two partials of
+        20,000 iraq-2008 members, against 4.7 million in use with :meth:`_grow`'s slack and
+        holes), which the quantiles read once: the coordinator's merge and aggregates of
+        that run took 0.04-0.14 s before, 0.03-0.04 s after (in a fresh process, as the
+        coordinator's)."""
+        lo, size = self.lo.copy(), self.size.copy()
+        empty = size[g] == 0
+        new_lo = np.where(empty, kmin, np.minimum(lo[g], kmin))
+        new_hi = np.where(empty, kmax, np.maximum(lo[g] + size[g] - 1, kmax))
+        lo[g], size[g] = new_lo, new_hi - new_lo + 1
+        offset = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+        buffer = np.zeros(int(size.sum()), np.int64)
+        for old, new, n in zip(
+            self.offset.tolist(), (offset + self.lo - lo).tolist(), self.size.tolist(), strict=True
+        ):
+            if n:
+                buffer[new : new + n] = self.buffer[old : old + n]
+        self.lo, self.size, self.offset = lo, size, offset
+        self.buffer, self.used = buffer, buffer.size
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (a worker's partial, sent to the coordinator) small: each window cut to
