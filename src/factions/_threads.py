@@ -1,10 +1,13 @@
-"""One BLAS thread for a single run, unless the user asked for more.
+"""One BLAS thread for a single run and for ensembles, unless the user asked for more.
 
 A single run's matrix products are small (``_unique``'s float32 matmul in the smp engine,
 for one): OpenBLAS's worker threads then spin on a second core for no gain. ``factions
 run`` limits BLAS to one thread with ``threadpoolctl``, unless one of the usual variables
 (``OMP_NUM_THREADS``, ``OPENBLAS_NUM_THREADS``, ``MKL_NUM_THREADS``) is set: then the user's
-choice stands.
+choice stands. ``factions run``, ``ensemble`` and ``sensitivity`` also start with one
+OpenBLAS thread (:func:`one_blas_thread_from_the_start`): a worker forked from a process
+whose OpenBLAS has threads starts one again, and it spins for about 0.1 CPU-seconds even
+though every chunk limits BLAS to one thread.
 """
 
 from __future__ import annotations

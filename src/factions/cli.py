@@ -1178,6 +1178,16 @@ from factions.steps_command import steps_command  # noqa: E402 (light: imports o
 app.command(name="steps")(steps_command)
 
 
+#: Commands whose computations run on one BLAS thread each: a single run, and ensembles
+#: (each chunk, in whichever process, runs under ``threadpool_limits(1)``). Their process
+#: starts with one OpenBLAS thread (:func:`factions._threads.one_blas_thread_from_the_start`):
+#: otherwise OpenBLAS's worker threads spin at start, and again in every worker forked
+#: from it (about 0.1 CPU-seconds each, taken from the chunks when the workers fill the
+#: cores: a 2-worker Dask run of 20,000 iraq-2008 members took 4.37 s with them, 4.24 s
+#: without, medians of 5 on the 2-core development VM).
+ONE_BLAS_THREAD = ("run", "ensemble", "sensitivity")
+
+
 def _command(args: list[str]) -> str | None:
     """The subcommand a command line names (its first word that is not an option)."""
     return next((a for a in args if not a.startswith("-")), None)
@@ -1189,7 +1199,7 @@ def main() -> None:
     A reader that stops early (``factions run | head -1``) is not an error: a closed pipe
     ends the command quietly with status 0, as ``cat`` and ``grep`` do.
     """
-    if _command(sys.argv[1:]) == "run":  # one BLAS thread, set before NumPy starts its own
+    if _command(sys.argv[1:]) in ONE_BLAS_THREAD:  # set before NumPy starts its threads
         from factions._threads import one_blas_thread_from_the_start
 
         one_blas_thread_from_the_start()

@@ -116,14 +116,30 @@ def test_help_flags_still_work_without_pydantic_and_other_options_are_still_chec
     assert "Invalid value for '--runs'" in r.output
 
 
-@pytest.mark.parametrize("told", ["", "OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"])
-def test_run_starts_no_blas_threads_unless_told_otherwise(told: str) -> None:
-    """`factions run` sets one OpenBLAS thread before NumPy is imported (OpenBLAS's threads
-    spin at start even when every call is limited to one later); a user's variable stands."""
+@pytest.mark.parametrize(
+    ("told", "command"),
+    [
+        ("", "run emission-standards --json"),
+        ("OPENBLAS_NUM_THREADS", "run emission-standards --json"),
+        ("OMP_NUM_THREADS", "run emission-standards --json"),
+        ("", "ensemble emission-standards --runs 4 --backend processes --workers 1 --json"),
+        ("OPENBLAS_NUM_THREADS", "ensemble emission-standards --runs 4 --json"),
+        ("", "sensitivity emission-standards --runs 16 --json"),
+    ],
+)
+def test_run_starts_no_blas_threads_unless_told_otherwise(
+    told: str, command: str, tmp_path: Path
+) -> None:
+    """`factions run`, `ensemble` and `sensitivity` set one OpenBLAS thread before NumPy is
+    imported (OpenBLAS's threads spin at start even when every call is limited to one later,
+    and again in every worker forked from the process); a user's variable stands."""
+    argv = ["factions", *command.split()]
+    if argv[1] != "run":
+        argv += ["--runs-dir", str(tmp_path)]
     code = (
         "import sys\n"
         "from factions.cli import main\n"
-        "sys.argv = ['factions', 'run', 'emission-standards', '--json']\n"
+        f"sys.argv = {argv!r}\n"
         "try:\n    main()\nexcept SystemExit:\n    pass\n"
         "import os\n"
         "from threadpoolctl import threadpool_info\n"
