@@ -1223,6 +1223,23 @@ def main() -> None:
             sys.stdout.flush()
         except BrokenPipeError:
             _quiet_stdout()
+        _skip_the_last_collection()
+
+
+def _skip_the_last_collection() -> None:
+    """The command is done and its output flushed: move every object to the collector's
+    permanent generation, so that the interpreter's exit does not walk them all once more.
+
+    Python's exit runs a full garbage collection over every object still alive (the
+    imported modules' functions, classes and constants: 80,000 objects once Dask is
+    imported), then frees them: 0.13 s of a ``factions ensemble --backend dask`` run's exit
+    on the 2-core development VM, 0.02 s when they are frozen first. Nothing a command
+    writes depends on it: every file is closed by then, and the ``atexit`` handlers still
+    run. Only finalizers of objects caught in reference cycles no longer run at exit, which
+    Python never promises anyway."""
+    import gc
+
+    gc.freeze()
 
 
 def _quiet_stdout() -> None:

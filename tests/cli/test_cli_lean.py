@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -167,3 +168,22 @@ def test_the_command_is_the_first_word_that_is_not_an_option() -> None:
     assert _command(["run", "iraq-2008"]) == "run"
     assert _command(["--no-color", "run"]) == "run"
     assert _command(["--version"]) is None
+
+
+def test_the_exit_skips_the_last_full_collection_and_loses_nothing(tmp_path: Path) -> None:
+    """After the command, every object is frozen (the interpreter's exit then does not walk
+    them all again); the output is complete and atexit handlers still run."""
+    code = (
+        "import atexit, gc, sys\n"
+        "atexit.register(lambda: print('ATEXIT', file=sys.stderr))\n"
+        "from factions.cli import main\n"
+        "sys.argv = ['factions', 'ensemble', 'emission-standards', '--runs', '4', '--json',\n"
+        f"            '--runs-dir', {str(tmp_path)!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "print('FROZEN', gc.get_freeze_count() > 1000, file=sys.stderr)\n"
+    )
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["members"] == 4
+    assert "FROZEN True" in r.stderr
+    assert r.stderr.rstrip().endswith("ATEXIT")
