@@ -75,6 +75,8 @@ def test_guided_batches_reject_nonsense() -> None:
     for args in ((-1, 2, 4), (4, 0, 4), (4, 2, 0)):
         with pytest.raises(ValueError, match="guided_batches"):
             guided_batches(*args)
+    with pytest.raises(ValueError, match="batch must be a positive integer, got 0"):
+        DaskBackend(workers=1, batch=0)
 
 
 def test_batched_tasks_are_each_handed_over() -> None:

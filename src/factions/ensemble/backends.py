@@ -347,6 +347,8 @@ class DaskBackend:
         self.workers = workers or os.cpu_count() or 1
         self.client = client
         self.retries = retries
+        if batch < 1:
+            raise ValueError(f"batch must be a positive integer, got {batch}")
         self.batch = batch
 
     def map(
