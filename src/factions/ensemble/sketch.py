@@ -79,6 +79,11 @@ def bucket_values(k: IntArray) -> FloatArray:
     return np.where(k == 0, 0.0, np.sign(k) * v)
 
 
+def _starts(sizes: IntArray) -> IntArray:
+    """Where each of consecutive spans of these sizes starts (0, then running sums)."""
+    return np.concatenate([[0], np.cumsum(sizes)[:-1]]).astype(np.int64)
+
+
 def _runs(s: IntArray) -> tuple[IntArray, IntArray]:
     """The distinct values of the sorted ``s`` and how often each occurs (``np.unique``'s
     ``return_counts`` without its sort)."""
@@ -292,7 +297,7 @@ class Accumulator:
         need = int(new_size.sum())
         if self.used + need > self.buffer.size:
             self._compact(need)
-        offset = self.used + np.concatenate([[0], np.cumsum(new_size)[:-1]]).astype(np.int64)
+        offset = self.used + _starts(new_size)
         for old, new, n in zip(
             self.offset[g].tolist(), (offset + lo - new_lo).tolist(), size.tolist(), strict=True
         ):
@@ -305,14 +310,21 @@ class Accumulator:
         """Lay the windows out again without holes, with room for ``extra`` more buckets
         (and half as much again)."""
         live = int(self.size.sum())
-        buffer = np.zeros(live + extra + (live + extra) // 2, np.int64)
-        offset = np.concatenate([[0], np.cumsum(self.size)[:-1]]).astype(np.int64)
+        self._lay_out(self.lo, self.size, extra + (live + extra) // 2)
+
+    def _lay_out(self, lo: IntArray, size: IntArray, room: int) -> None:
+        """Lay the windows out again, one after the other without holes, as windows
+        ``lo``/``size`` (each containing the window it replaces), with ``room`` free
+        buckets after them; the counts are copied over."""
+        offset = _starts(size)
+        buffer = np.zeros(int(size.sum()) + room, np.int64)
         for old, new, n in zip(
-            self.offset.tolist(), offset.tolist(), self.size.tolist(), strict=True
+            self.offset.tolist(), (offset + self.lo - lo).tolist(), self.size.tolist(), strict=True
         ):
             if n:
                 buffer[new : new + n] = self.buffer[old : old + n]
-        self.buffer, self.offset, self.used = buffer, offset, live
+        self.lo, self.size, self.offset = lo, size, offset
+        self.buffer, self.used = buffer, int(size.sum())
 
     def merge(self, other: Accumulator) -> None:
         """Add another accumulator's counts (a worker's partial aggregate): the same sums,
@@ -357,15 +369,7 @@ class Accumulator:
         new_lo = np.where(empty, kmin, np.minimum(lo[g], kmin))
         new_hi = np.where(empty, kmax, np.maximum(lo[g] + size[g] - 1, kmax))
         lo[g], size[g] = new_lo, new_hi - new_lo + 1
-        offset = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
-        buffer = np.zeros(int(size.sum()), np.int64)
-        for old, new, n in zip(
-            self.offset.tolist(), (offset + self.lo - lo).tolist(), self.size.tolist(), strict=True
-        ):
-            if n:
-                buffer[new : new + n] = self.buffer[old : old + n]
-        self.lo, self.size, self.offset = lo, size, offset
-        self.buffer, self.used = buffer, buffer.size
+        self._lay_out(lo, size, 0)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (a worker's partial, sent to the coordinator) small: each window cut to
@@ -382,7 +386,7 @@ class Accumulator:
         last = np.where(has, nz[np.maximum(i1 - 1, 0)] - start, -1)
         size = last - first + 1  # 0 for a window without counts
         lo = np.where(has, self.lo + first, 0)
-        offset = np.concatenate([[0], np.cumsum(size)[:-1]]).astype(np.int64)
+        offset = _starts(size)
         at = int(size.sum())
         take = np.repeat(start + first - offset, size) + np.arange(at, dtype=np.int64)
         buffer = self.buffer[take]
