@@ -435,8 +435,8 @@ def main() -> None:
         say("")
 
     if "efficiency" not in skip:
-        sizes_ = [int(x) for x in args.efficiency_members.split(",")]
-        for n in sizes_:
+        eff_sizes = [int(x) for x in args.efficiency_members.split(",")]
+        for n in eff_sizes:
             say(f"## 2-worker efficiency, iraq-2008, {n:,} members, end to end")
             say("")
             say(f"Median of {args.repeat}, 1- and 2-worker runs alternating, each in a fresh "
@@ -454,7 +454,7 @@ def main() -> None:
                 "CPU, 1 worker (s) | CPU, 2 workers (s) |")  # fmt: skip
             say("|---|---|---|---|---|---|---|")
             ways = [("`factions ensemble`", cli_ensemble_run)]
-            if n == sizes_[0]:  # the library as well, at the first size
+            if n == eff_sizes[0]:  # the library as well, at the first size
                 ways.append(("`run_ensemble`", ensemble_run))
             for how, fn in ways:
                 for backend in ("processes", "dask"):
