@@ -420,13 +420,16 @@ class DaskBackend:
             call = functools.partial(_rejoin, fn) if refs else fn
             if cluster is not None:  # our own workers (not a user's scheduler's)
                 call = functools.partial(_tuned, call)
-            window = max(4, 2 * sum(client.nthreads().values()))
+            # The cluster's workers once (each ``client.nthreads()`` asks the scheduler);
+            # the collecting tasks below ask again, for the workers alive at the end.
+            threads = client.nthreads()
+            window = max(4, 2 * sum(threads.values()))
             # A partial is pickled by the task that makes it, on its worker, as soon as that
             # worker is free: left to Dask, the pickling (a partial compacts its windows)
             # waited until the coordinator asked for the result, one worker after the other
             # (0.1 s each at 20,000 iraq-2008 members).
             pickled = functools.partial(_pickled, finish) if finish is not None else None
-            batches = guided_batches(len(items), sum(client.nthreads().values()), self.batch)
+            batches = guided_batches(len(items), sum(threads.values()), self.batch)
             todo = iter(batches)
             done = dask_completed()
             ends: list[Any] = []
@@ -447,7 +450,7 @@ class DaskBackend:
                 for result in results:
                     on_done(result)
                 submit_next()
-                if finish is not None and not ends and left <= len(client.nthreads()):
+                if finish is not None and not ends and left <= len(threads):
                     # ``finish`` once on every worker, queued (lower priority) behind the
                     # last chunks: a worker hands over its partial as soon as it is free,
                     # while the others still compute, instead of all at the end
