@@ -40,7 +40,8 @@ def one_blas_thread_from_the_start() -> bool:
     OpenBLAS starts its worker threads when NumPy is imported, and each spins for a while
     before it sleeps, even if every call later runs on one thread under
     :func:`single_blas_thread`: on the 2-core development VM, ``factions run iraq-2008``
-    took 0.57 CPU-seconds for 0.47 s of wall time (docs/benchmarks.md). Setting
+    took 0.57 CPU-seconds for 0.47 s of wall time (the first ``bench_all.py`` run of
+    session 4; equal since). Setting
     ``OPENBLAS_NUM_THREADS=1`` first means no such threads are started. Too late once NumPy
     is imported (then nothing is done).
     """

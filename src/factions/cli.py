@@ -1184,7 +1184,7 @@ app.command(name="steps")(steps_command)
 #: otherwise OpenBLAS's worker threads spin at start, and again in every worker forked
 #: from it (about 0.1 CPU-seconds each, taken from the chunks when the workers fill the
 #: cores: a 2-worker Dask run of 20,000 iraq-2008 members took 4.37 s with them, 4.24 s
-#: without, medians of 5 on the 2-core development VM).
+#: without; scratch A/B runs, medians of 5, on the 2-core development VM).
 ONE_BLAS_THREAD = ("run", "ensemble", "sensitivity")
 
 
@@ -1233,10 +1233,10 @@ def _skip_the_last_collection() -> None:
     Python's exit runs a full garbage collection over every object still alive (the
     imported modules' functions, classes and constants: 80,000 objects once Dask is
     imported), then frees them: 0.13 s of a ``factions ensemble --backend dask`` run's exit
-    on the 2-core development VM, 0.02 s when they are frozen first. Nothing a command
-    writes depends on it: every file is closed by then, and the ``atexit`` handlers still
-    run. Only finalizers of objects caught in reference cycles no longer run at exit, which
-    Python never promises anyway."""
+    on the 2-core development VM, 0.02 s when they are frozen first (scratch timings).
+    Nothing a command writes depends on it: every file is closed by then, and the
+    ``atexit`` handlers still run. Only finalizers of objects caught in reference cycles no
+    longer run at exit, which Python never promises anyway."""
     import gc
 
     gc.freeze()

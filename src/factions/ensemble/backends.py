@@ -328,8 +328,8 @@ class DaskBackend:
     as the run nears its end, one at a time for the last ones). Each task costs the
     scheduler, the client and the worker a few milliseconds of CPU; on two cores that
     time is taken from the chunks. At 20,000 iraq-2008 members, 4 chunks a task (18 tasks
-    instead of 40) took the 2-worker run from 4.60 to 4.51 s (medians of 4 on the 2-core
-    development VM; ``benchmarks/bench_all.py`` measures the efficiency).
+    instead of 40) took the 2-worker run from 4.60 to 4.51 s (scratch A/B runs, medians of
+    4 on the 2-core development VM; ``benchmarks/bench_all.py`` measures the efficiency).
     """
 
     name = "dask"
