@@ -224,7 +224,8 @@ def ensemble_run(runs: int, backend: str, workers: int) -> tuple[float, float]:
     return float(r["wall"]), float(r["cpu"])
 
 
-CLI_ENSEMBLE = "factions ensemble iraq-2008 --no-store-series --runs-dir DIR"
+#: ``factions`` arguments of the efficiency runs (then --runs-dir, --runs, --backend, --workers)
+CLI_ENSEMBLE = ["ensemble", "iraq-2008", "--no-store-series"]
 
 
 def cli_ensemble_run(runs: int, backend: str, workers: int) -> tuple[float, float]:
@@ -232,9 +233,9 @@ def cli_ensemble_run(runs: int, backend: str, workers: int) -> tuple[float, floa
     series, no memory sampling), into a fresh runs folder."""
     out = Path(tempfile.mkdtemp(prefix="factions-bench-", dir=TMP))
     try:
-        r = measured([sys.executable, "-c", CLI, "ensemble", "iraq-2008", "--runs", str(runs),
-                      "--backend", backend, "--workers", str(workers), "--no-store-series",
-                      "--runs-dir", str(out)], env={"COLUMNS": "120"}, memory=False)  # fmt: skip
+        r = measured([sys.executable, "-c", CLI, *CLI_ENSEMBLE, "--runs-dir", str(out),
+                      "--runs", str(runs), "--backend", backend, "--workers", str(workers)],
+                     env={"COLUMNS": "120"}, memory=False)  # fmt: skip
     finally:
         shutil.rmtree(out, ignore_errors=True)
     return float(r["wall"]), float(r["cpu"])
@@ -443,8 +444,9 @@ def main() -> None:
                 "process (process or cluster start, sampling, chunks, aggregation, exit), "
                 "series not stored; efficiency is `t(1) / (2 t(2))`, target at least 85 %; "
                 "CPU is the CPU seconds of all processes of the run (medians). "
-                f"`factions ensemble` is the command as a user runs it (`{CLI_ENSEMBLE} "
-                f"--runs {n} --backend B --workers K`, its summary table printed); "
+                "`factions ensemble` is the command as a user runs it (`factions "
+                f"{' '.join(CLI_ENSEMBLE)} --runs-dir DIR --runs {n} --backend B --workers K`, "
+                "its summary table printed); "
                 "`run_ensemble` is the library called from a script that imports NumPy "
                 "as it comes (OpenBLAS with its own threads; the command starts with one, "
                 "see `src/factions/_threads.py`).")  # fmt: skip
